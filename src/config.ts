@@ -1,0 +1,190 @@
+/**
+ * One typed config for Switchyard. Sources, lowest precedence first: built-in defaults, a YAML file (`--config FILE`
+ * or env SWITCHYARD_CONFIG), environment variables, command-line flags. Every key is documented once, here, and in
+ * docs/configuration.md (a test keeps the two in step).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+
+export const configSchema = z
+  .object({
+    /** Address the HTTP server listens on. Env SWITCHYARD_HOST. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** TCP port of the HTTP server (0 = any free port). Env SWITCHYARD_PORT. */
+    port: port.default(8080),
+    /** Folder for the SQLite database and other kept state. Env SWITCHYARD_DATA_DIR. */
+    data_dir: z.string().min(1).default('./data'),
+    database: z
+      .object({
+        /** Path of the SQLite file; default `<data_dir>/switchyard.db`. Env SWITCHYARD_SQLITE_PATH. */
+        sqlite_path: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    webhooks: z
+      .object({
+        /** Key that signs every delivery (Determined's `webhooks.signing_key`). Env DET_WEBHOOKS_SIGNING_KEY.
+         *  When unset, one is generated on first start and kept in the database. */
+        signing_key: z.string().min(1).optional(),
+        /** Base URL of the UI, used for links in Slack messages (Determined's `webhooks.base_url`).
+         *  Env DET_WEBHOOKS_BASE_URL. */
+        base_url: z.string().default(''),
+      })
+      .strict()
+      .default({ base_url: '' }),
+    delivery: z
+      .object({
+        /** Per-attempt timeout of an outbound delivery, in milliseconds. Env SWITCHYARD_DELIVERY_TIMEOUT_MS. */
+        timeout_ms: z.number().int().min(100).max(600_000).default(15_000),
+        /** Deliveries claimed per batch. */
+        batch_size: z.number().int().min(1).max(1000).default(64),
+        /** Requests in flight at once, across all webhooks. */
+        concurrency: z.number().int().min(1).max(10_000).default(256),
+        /** How long a claimed delivery stays leased before another worker may take it, in ms. */
+        lease_ms: z.number().int().min(1000).default(60_000),
+        /** Retry policy: `determined` (3 attempts within ~3 s, as Determined does). */
+        policy: z.enum(['determined']).default('determined'),
+        /** Off: nothing is sent (events stay queued). Useful for maintenance. */
+        enabled: z.boolean().default(true),
+      })
+      .strict()
+      .default({ timeout_ms: 15_000, batch_size: 64, concurrency: 256, lease_ms: 60_000, policy: 'determined', enabled: true }),
+    outbound: z
+      .object({
+        /** CIDR ranges that outbound requests may reach even though they are private (e.g. `127.0.0.0/8`, `::1`).
+         *  Env SWITCHYARD_OUTBOUND_ALLOW (comma separated). */
+        allow: z.array(z.string()).default([]),
+      })
+      .strict()
+      .default({ allow: [] }),
+    smtp: z
+      .object({
+        host: z.string().optional(),
+        port: port.default(587),
+        secure: z.boolean().default(false),
+        user: z.string().optional(),
+        password: z.string().optional(),
+        from: z.string().default('switchyard@localhost'),
+      })
+      .strict()
+      .default({ port: 587, secure: false, from: 'switchyard@localhost' }),
+    auth: z
+      .object({
+        /** The first admin token, for unattended setups; when unset one is generated and printed on first start.
+         *  Env SWITCHYARD_ADMIN_TOKEN. Stored hashed. */
+        admin_token: z.string().min(16).optional(),
+      })
+      .strict()
+      .default({}),
+    limits: z
+      .object({
+        /** Largest JSON body the API accepts, in bytes. */
+        api_body_bytes: z.number().int().min(1024).default(1024 * 1024),
+      })
+      .strict()
+      .default({ api_body_bytes: 1024 * 1024 }),
+    /** pino log level: fatal, error, warn, info, debug, trace, silent. Env SWITCHYARD_LOG_LEVEL. */
+    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export interface ConfigFlags {
+  host?: string;
+  port?: number;
+  dataDir?: string;
+  configFile?: string;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+  let cur = obj;
+  for (const k of path.slice(0, -1)) {
+    const next = cur[k];
+    if (typeof next !== 'object' || next === null) cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[path[path.length - 1]!] = value;
+}
+
+function intEnv(env: Env, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw new ConfigError(`${name} must be a whole number, got "${v}"`);
+  return Number(v);
+}
+
+/** Loads the config from file, environment and flags; throws ConfigError with a message that says what to fix. */
+export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  const file = flags.configFile ?? env.SWITCHYARD_CONFIG;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text);
+    } catch (e) {
+      throw new ConfigError(`config file ${file} is not valid YAML: ${(e as Error).message}`);
+    }
+    if (parsed !== null && parsed !== undefined) {
+      if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${file} must be a YAML mapping`);
+      Object.assign(raw, parsed);
+    }
+  }
+  const envMap: [string, string[], (v: string) => unknown][] = [
+    ['SWITCHYARD_HOST', ['host'], (v) => v],
+    ['SWITCHYARD_DATA_DIR', ['data_dir'], (v) => v],
+    ['SWITCHYARD_SQLITE_PATH', ['database', 'sqlite_path'], (v) => v],
+    ['DET_WEBHOOKS_SIGNING_KEY', ['webhooks', 'signing_key'], (v) => v],
+    ['DET_WEBHOOKS_BASE_URL', ['webhooks', 'base_url'], (v) => v],
+    ['SWITCHYARD_ADMIN_TOKEN', ['auth', 'admin_token'], (v) => v],
+    ['SWITCHYARD_LOG_LEVEL', ['log_level'], (v) => v],
+    ['SWITCHYARD_OUTBOUND_ALLOW', ['outbound', 'allow'], (v) => v.split(',').map((s) => s.trim()).filter(Boolean)],
+    ['SWITCHYARD_SMTP_HOST', ['smtp', 'host'], (v) => v],
+    ['SWITCHYARD_SMTP_USER', ['smtp', 'user'], (v) => v],
+    ['SWITCHYARD_SMTP_PASSWORD', ['smtp', 'password'], (v) => v],
+    ['SWITCHYARD_SMTP_FROM', ['smtp', 'from'], (v) => v],
+  ];
+  for (const [name, path, conv] of envMap) {
+    const v = env[name];
+    if (v !== undefined && v !== '') setPath(raw, path, conv(v));
+  }
+  const envPort = intEnv(env, 'SWITCHYARD_PORT');
+  if (envPort !== undefined) raw.port = envPort;
+  const smtpPort = intEnv(env, 'SWITCHYARD_SMTP_PORT');
+  if (smtpPort !== undefined) setPath(raw, ['smtp', 'port'], smtpPort);
+  const timeout = intEnv(env, 'SWITCHYARD_DELIVERY_TIMEOUT_MS');
+  if (timeout !== undefined) setPath(raw, ['delivery', 'timeout_ms'], timeout);
+  if (flags.host !== undefined) raw.host = flags.host;
+  if (flags.port !== undefined) raw.port = flags.port;
+  if (flags.dataDir !== undefined) raw.data_dir = flags.dataDir;
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const cfg = result.data;
+  cfg.webhooks.base_url = cfg.webhooks.base_url.replace(/\/+$/, '');
+  if (cfg.webhooks.base_url && !/^https?:\/\/[^/]+/i.test(cfg.webhooks.base_url)) {
+    throw new ConfigError(`webhooks.base_url must be an absolute http(s) URL such as https://det.example.com, got "${cfg.webhooks.base_url}"`);
+  }
+  return cfg;
+}
+
+export function sqlitePath(cfg: Config): string {
+  return resolve(cfg.database.sqlite_path ?? join(cfg.data_dir, 'switchyard.db'));
+}

@@ -1,0 +1,19 @@
+/** Everything a route handler may use, built once at start (see src/server.ts). */
+import type { Config } from '../config.js';
+import type { Clock } from '../core/types.js';
+import type { Store } from '../store/store.js';
+import type { TokenAuth } from './auth.js';
+import type { WebhookService } from '../sender/webhook-service.js';
+import type { ExperimentService } from '../sender/experiment-service.js';
+import type { DeliveryWorker } from '../delivery/worker.js';
+
+export interface AppContext {
+  config: Config;
+  clock: Clock;
+  store: Store;
+  auth: TokenAuth;
+  webhooks: WebhookService;
+  experiments: ExperimentService;
+  worker: DeliveryWorker;
+  signingKey: () => string;
+}

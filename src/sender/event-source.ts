@@ -1,0 +1,127 @@
+/**
+ * What fires triggers: experiment state changes, task logs and custom alerts (Determined's
+ * ReportExperimentStateChanged, ScanLogs and handleCustomTriggerData). Each turns a fact into rendered events and
+ * writes them to the outbox in the caller's transaction, so an accepted fact and its events commit together.
+ */
+import { randomUUID } from 'node:crypto';
+import type { RE2JS } from 're2js';
+import { renderExperimentEvent, renderTaskLogEvent, type RenderedEvent } from '../core/payload/index.js';
+import { ECHOED_EXPCONF, matchWebhook, type MatchScope } from '../core/match.js';
+import type { Clock, CustomData, ExperimentSnapshot, TaskLogFacts } from '../core/types.js';
+import type { DeliveryInput, ExperimentRecord, Store, TriggerRecord, WebhookRecord } from '../store/store.js';
+import { compileRegex } from './webhook-input.js';
+
+export function snapshotOf(e: ExperimentRecord): ExperimentSnapshot {
+  return {
+    id: e.id, state: e.state, name: e.name, resourcePool: e.resourcePool, slotsPerTrial: e.slotsPerTrial,
+    workspace: e.workspaceName, project: e.projectName, workspaceId: e.workspaceId, projectId: e.projectId,
+    startTimeMs: e.startTime, endTimeMs: e.endTime,
+  };
+}
+
+export class EventSource {
+  private readonly regexCache = new Map<string, RE2JS>();
+
+  constructor(private readonly clock: Clock, private readonly baseUrl: string) {}
+
+  private delivery(w: WebhookRecord, trigger: TriggerRecord, eventId: string, r: RenderedEvent): DeliveryInput {
+    return {
+      eventId, webhookId: w.id, url: w.url, eventType: trigger.triggerType, payload: r.body,
+      contentType: r.contentType, signed: r.signed, nextAttemptAt: this.clock.now(),
+    };
+  }
+
+  /** One event per matching EXPERIMENT_STATE_CHANGE trigger for the experiment's (new) state. */
+  async experimentStateChanged(tx: Store, e: ExperimentRecord): Promise<number> {
+    const matches = await tx.findTriggers('EXPERIMENT_STATE_CHANGE', e.state);
+    const scope: MatchScope = { workspaceId: e.workspaceId, integrations: e.integrations };
+    const now = this.clock.now();
+    const rows: DeliveryInput[] = [];
+    for (const { trigger, webhook } of matches) {
+      if (!matchWebhook(webhook, scope)) continue;
+      const eventId = randomUUID();
+      const r = renderExperimentEvent({
+        webhookType: webhook.webhookType, triggerType: 'EXPERIMENT_STATE_CHANGE', eventId,
+        timestampSec: Math.floor(now / 1000), experiment: snapshotOf(e), trialId: null, custom: null,
+        baseUrl: this.baseUrl, nowMs: now,
+      });
+      rows.push(this.delivery(webhook, trigger, eventId, r));
+    }
+    await tx.enqueueDeliveries(rows, now);
+    return rows.length;
+  }
+
+  private regex(pattern: string): RE2JS {
+    let re = this.regexCache.get(pattern);
+    if (!re) {
+      re = compileRegex(pattern, 'regex');
+      if (this.regexCache.size > 10_000) this.regexCache.clear();
+      this.regexCache.set(pattern, re);
+    }
+    return re;
+  }
+
+  /**
+   * Scans log lines of one task against every TASK_LOG trigger: at most one event per (task, trigger), ever.
+   * `experiment` is the task's experiment (for SPECIFIC matching and exclusion), if it is a trial.
+   */
+  async taskLogs(tx: Store, task: Omit<TaskLogFacts, 'log'>, workspaceId: number | null, experiment: ExperimentRecord | null, lines: string[]): Promise<number> {
+    const matches = await tx.findTriggers('TASK_LOG');
+    if (matches.length === 0) return 0;
+    const scope: MatchScope = { workspaceId, integrations: experiment?.integrations ?? null };
+    const now = this.clock.now();
+    const rows: DeliveryInput[] = [];
+    for (const line of lines) {
+      if (ECHOED_EXPCONF.test(line)) continue;
+      for (const { trigger, webhook } of matches) {
+        const pattern = trigger.condition.regex;
+        if (typeof pattern !== 'string' || !this.regex(pattern).test(line)) continue;
+        if (!matchWebhook(webhook, scope)) continue;
+        if (!(await tx.claimTaskLogTrigger(task.taskId, trigger.id))) continue;
+        const eventId = randomUUID();
+        const r = renderTaskLogEvent({
+          webhookType: webhook.webhookType, eventId, timestampSec: Math.floor(now / 1000), regex: pattern,
+          task: { ...task, log: line }, baseUrl: this.baseUrl,
+        });
+        rows.push(this.delivery(webhook, trigger, eventId, r));
+      }
+    }
+    await tx.enqueueDeliveries(rows, now);
+    return rows.length;
+  }
+
+  /**
+   * A custom alert from user code (`core_context.alert()`): for each webhook the experiment's config lists by id
+   * (same workspace or global) or by name, one event per CUSTOM trigger. A webhook listed both ways fires twice,
+   * as in Determined. Mode is not re-checked here (CUSTOM triggers exist only on SPECIFIC webhooks).
+   */
+  async customAlert(tx: Store, e: ExperimentRecord, trialId: number | null, data: CustomData): Promise<number> {
+    const cfg = e.integrations;
+    if (cfg.exclude) return 0;
+    const targets: WebhookRecord[] = [];
+    for (const w of await tx.getWebhooks(cfg.webhook_id ?? [])) {
+      if (w.workspaceId === null || w.workspaceId === e.workspaceId) targets.push(w);
+    }
+    for (const name of cfg.webhook_name ?? []) {
+      for (const scopeId of [e.workspaceId, 0]) {
+        const w = await tx.findWebhookByName(name, scopeId);
+        if (w) targets.push(w);
+      }
+    }
+    const now = this.clock.now();
+    const rows: DeliveryInput[] = [];
+    for (const w of targets) {
+      for (const trigger of w.triggers) {
+        if (trigger.triggerType !== 'CUSTOM') continue;
+        const eventId = randomUUID();
+        const r = renderExperimentEvent({
+          webhookType: w.webhookType, triggerType: 'CUSTOM', eventId, timestampSec: Math.floor(now / 1000),
+          experiment: snapshotOf(e), trialId, custom: data, baseUrl: this.baseUrl, nowMs: now,
+        });
+        rows.push(this.delivery(w, trigger, eventId, r));
+      }
+    }
+    await tx.enqueueDeliveries(rows, now);
+    return rows.length;
+  }
+}

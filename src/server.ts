@@ -1,0 +1,84 @@
+/**
+ * Starting and stopping Switchyard: opens the store, settles the signing key and the first admin token, starts the
+ * delivery worker and the HTTP server. `stop()` undoes it all in reverse order.
+ */
+import { randomBytes } from 'node:crypto';
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { sqlitePath, type Config } from './config.js';
+import { systemClock, type Clock } from './core/types.js';
+import { determinedPolicy } from './core/retry.js';
+import { openSqliteStore } from './store/open.js';
+import type { Store } from './store/store.js';
+import { TokenAuth } from './http/auth.js';
+import { buildApp } from './http/app.js';
+import type { AppContext } from './http/context.js';
+import { HttpSender } from './delivery/http-sender.js';
+import { DeliveryWorker } from './delivery/worker.js';
+import { WebhookService } from './sender/webhook-service.js';
+import { ExperimentService } from './sender/experiment-service.js';
+import { EventSource } from './sender/event-source.js';
+
+export interface Running {
+  url: string;
+  port: number;
+  ctx: AppContext;
+  app: FastifyInstance;
+  /** The admin token when this start generated it (print once), else null. */
+  generatedAdminToken: string | null;
+  databasePath: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions { clock?: Clock; log?: Logger }
+
+/** The signing key: from config when given, else the one generated on first start and kept in the store. */
+export async function settleSigningKey(store: Store, configured: string | undefined): Promise<string> {
+  if (configured) return configured;
+  return store.putSettingIfAbsent('webhooks.signing_key', randomBytes(16).toString('hex'));
+}
+
+export async function startSwitchyard(config: Config, opts: StartOptions = {}): Promise<Running> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? pino({ level: config.log_level, redact: ['req.headers.authorization', '*.signingKey', '*.secret', '*.password'] });
+  const dbPath = sqlitePath(config);
+  const { store } = await openSqliteStore(dbPath);
+  try {
+    const signingKey = await settleSigningKey(store, config.webhooks.signing_key);
+    const auth = new TokenAuth(store, clock);
+    const { generated } = await auth.bootstrap(config.auth.admin_token);
+    const sender = new HttpSender({ signingKey: () => signingKey, timeoutMs: config.delivery.timeout_ms, clock });
+    const worker = new DeliveryWorker({
+      store, sender, clock, policy: determinedPolicy, log: log.child({ component: 'delivery' }),
+      batchSize: config.delivery.batch_size, concurrency: config.delivery.concurrency, leaseMs: config.delivery.lease_ms,
+    });
+    const events = new EventSource(clock, config.webhooks.base_url);
+    const ctx: AppContext = {
+      config, clock, store, auth, worker, signingKey: () => signingKey,
+      webhooks: new WebhookService(store, clock, sender),
+      experiments: new ExperimentService(store, clock, events),
+    };
+    const app = buildApp(ctx, log);
+    await app.listen({ host: config.host, port: config.port });
+    const addr = app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.port;
+    if (config.delivery.enabled) worker.start();
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    let stopped = false;
+    return {
+      url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, port, ctx, app, generatedAdminToken: generated,
+      databasePath: dbPath,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await app.close();
+        await worker.stop();
+        await sender.close();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+}

@@ -1,0 +1,28 @@
+/** Opens the configured store and brings its schema up to date. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
+import type { DB } from './schema.js';
+import { SqlStore } from './sql-store.js';
+import { sqliteMigrations } from './sqlite/migrations.js';
+
+export interface OpenedStore { store: SqlStore; driver: 'sqlite'; path: string }
+
+export async function openSqliteStore(path: string): Promise<OpenedStore> {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a commit survives a process crash (kill -9); only an OS crash may lose the last commits.
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const provider: MigrationProvider = { getMigrations: async () => sqliteMigrations };
+  const { error } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw new Error(`cannot migrate the SQLite database at ${path}: ${(error as Error).message ?? String(error)}`);
+  }
+  return { store: new SqlStore(db), driver: 'sqlite', path };
+}

@@ -1,0 +1,342 @@
+/**
+ * The Store on Kysely. Written in the SQL that SQLite and PostgreSQL share; dialect specifics are kept to
+ * `onConflict` and `returning`, which Kysely compiles for both.
+ */
+import { Kysely, sql, type Selectable, type Transaction } from 'kysely';
+import type { DB, DeliveryTable, ExperimentTable, TriggerTable, WebhookTable } from './schema.js';
+import type {
+  AttemptRecord, AttemptResult, DeliveryFilter, DeliveryInput, DeliveryRecord, DeliveryStatus, ExperimentInput,
+  ExperimentRecord, SignatureScheme, Store, TaskRecord, TokenRecord, TokenRole, TriggerInput, TriggerMatch,
+  TriggerRecord, WebhookInput, WebhookPatch, WebhookRecord, WorkspaceRecord,
+} from './store.js';
+import type { TriggerType, WebhookMode, WebhookType } from '../core/types.js';
+
+type Row<T> = Selectable<T>;
+
+function toTrigger(r: Row<TriggerTable>): TriggerRecord {
+  return { id: r.id, webhookId: r.webhook_id, triggerType: r.trigger_type as TriggerType, condition: JSON.parse(r.condition) };
+}
+
+function toWebhook(r: Row<WebhookTable>, triggers: TriggerRecord[]): WebhookRecord {
+  const extra = r.schemes ? (r.schemes.split(',') as SignatureScheme[]) : [];
+  return {
+    id: r.id, url: r.url, webhookType: r.webhook_type as WebhookType, workspaceId: r.workspace_id, name: r.name,
+    mode: r.mode as WebhookMode, schemes: ['determined', ...extra.filter((s) => s !== 'determined')],
+    swSecret: r.sw_secret, swPreviousSecret: r.sw_previous_secret, swPreviousUntil: r.sw_previous_until,
+    createdAt: r.created_at, updatedAt: r.updated_at, triggers,
+  };
+}
+
+function schemesColumn(schemes: SignatureScheme[]): string {
+  return schemes.filter((s) => s !== 'determined').join(',');
+}
+
+function toExperiment(r: Row<ExperimentTable>): ExperimentRecord {
+  return {
+    id: r.id, name: r.name, state: r.state, workspaceId: r.workspace_id, projectId: r.project_id,
+    workspaceName: r.workspace_name, projectName: r.project_name, resourcePool: r.resource_pool,
+    slotsPerTrial: r.slots_per_trial, integrations: JSON.parse(r.integrations), startTime: r.start_time,
+    endTime: r.end_time, updatedAt: r.updated_at,
+  };
+}
+
+function toDelivery(r: Row<DeliveryTable>): DeliveryRecord {
+  return {
+    id: r.id, eventId: r.event_id, webhookId: r.webhook_id, url: r.url, eventType: r.event_type, payload: r.payload,
+    contentType: r.content_type, signed: r.signed === 1, status: r.status as DeliveryStatus, attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at, leaseUntil: r.lease_until, lastStatus: r.last_status, lastError: r.last_error,
+    createdAt: r.created_at, updatedAt: r.updated_at,
+  };
+}
+
+function toToken(r: { id: number; name: string; role: string; prefix: string; created_at: number; last_used_at: number | null; revoked_at: number | null }): TokenRecord {
+  return {
+    id: r.id, name: r.name, role: r.role as TokenRole, prefix: r.prefix, createdAt: r.created_at,
+    lastUsedAt: r.last_used_at, revokedAt: r.revoked_at,
+  };
+}
+
+const tokenColumns = ['id', 'name', 'role', 'prefix', 'created_at', 'last_used_at', 'revoked_at'] as const;
+
+export class SqlStore implements Store {
+  constructor(private readonly db: Kysely<DB>, private readonly inTransaction = false) {}
+
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    return this.db.transaction().execute((trx: Transaction<DB>) => fn(new SqlStore(trx, true)));
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  // settings
+  async getSetting(key: string): Promise<string | null> {
+    const r = await this.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+    return r?.value ?? null;
+  }
+  async putSettingIfAbsent(key: string, value: string): Promise<string> {
+    await this.db.insertInto('settings').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    return (await this.getSetting(key))!;
+  }
+
+  // workspaces and projects
+  async listWorkspaces(): Promise<WorkspaceRecord[]> {
+    const rows = await this.db.selectFrom('workspaces').selectAll().orderBy('id').execute();
+    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at }));
+  }
+  async getWorkspace(id: number): Promise<WorkspaceRecord | null> {
+    const r = await this.db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
+  }
+  async getWorkspaceByName(name: string): Promise<WorkspaceRecord | null> {
+    const r = await this.db.selectFrom('workspaces').selectAll().where('name', '=', name).executeTakeFirst();
+    return r ? { id: r.id, name: r.name, createdAt: r.created_at } : null;
+  }
+  async createWorkspace(name: string, now: number): Promise<WorkspaceRecord> {
+    const r = await this.db.insertInto('workspaces').values({ name, created_at: now }).returningAll().executeTakeFirstOrThrow();
+    return { id: r.id, name: r.name, createdAt: r.created_at };
+  }
+  async ensureProject(workspaceId: number, name: string, now: number): Promise<number> {
+    await this.db.insertInto('projects').values({ workspace_id: workspaceId, name, created_at: now })
+      .onConflict((oc) => oc.columns(['workspace_id', 'name']).doNothing()).execute();
+    const r = await this.db.selectFrom('projects').select('id').where('workspace_id', '=', workspaceId)
+      .where('name', '=', name).executeTakeFirstOrThrow();
+    return r.id;
+  }
+
+  // tokens
+  async countTokens(): Promise<number> {
+    const r = await this.db.selectFrom('tokens').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+  async createToken(t: { name: string; role: TokenRole; hash: string; prefix: string }, now: number): Promise<TokenRecord> {
+    const r = await this.db.insertInto('tokens').values({ ...t, created_at: now }).returning(tokenColumns).executeTakeFirstOrThrow();
+    return toToken(r);
+  }
+  async listTokens(): Promise<TokenRecord[]> {
+    return (await this.db.selectFrom('tokens').select(tokenColumns).orderBy('id').execute()).map(toToken);
+  }
+  async findTokenByHash(hash: string): Promise<TokenRecord | null> {
+    const r = await this.db.selectFrom('tokens').select(tokenColumns).where('hash', '=', hash).executeTakeFirst();
+    return r ? toToken(r) : null;
+  }
+  async revokeToken(id: number, now: number): Promise<boolean> {
+    const r = await this.db.updateTable('tokens').set({ revoked_at: now }).where('id', '=', id)
+      .where('revoked_at', 'is', null).executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) return true;
+    return (await this.db.selectFrom('tokens').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  }
+  async touchToken(id: number, now: number): Promise<void> {
+    await this.db.updateTable('tokens').set({ last_used_at: now }).where('id', '=', id).execute();
+  }
+
+  // webhooks
+  private async withTriggers(rows: Row<WebhookTable>[]): Promise<WebhookRecord[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const trig = await this.db.selectFrom('webhook_triggers').selectAll().where('webhook_id', 'in', ids).orderBy('id').execute();
+    const by = new Map<number, TriggerRecord[]>();
+    for (const t of trig) {
+      const list = by.get(t.webhook_id) ?? [];
+      list.push(toTrigger(t));
+      by.set(t.webhook_id, list);
+    }
+    return rows.map((r) => toWebhook(r, by.get(r.id) ?? []));
+  }
+  async listWebhooks(): Promise<WebhookRecord[]> {
+    return this.withTriggers(await this.db.selectFrom('webhooks').selectAll().orderBy('id').execute());
+  }
+  async getWebhook(id: number): Promise<WebhookRecord | null> {
+    const rows = await this.db.selectFrom('webhooks').selectAll().where('id', '=', id).execute();
+    return (await this.withTriggers(rows))[0] ?? null;
+  }
+  async getWebhooks(ids: number[]): Promise<WebhookRecord[]> {
+    if (ids.length === 0) return [];
+    return this.withTriggers(await this.db.selectFrom('webhooks').selectAll().where('id', 'in', ids).orderBy('id').execute());
+  }
+  async findWebhookByName(name: string, scopeId: number): Promise<WebhookRecord | null> {
+    const rows = await this.db.selectFrom('webhooks').selectAll().where('name', '=', name).where('scope_id', '=', scopeId).execute();
+    return (await this.withTriggers(rows))[0] ?? null;
+  }
+  private async insertTriggers(webhookId: number, triggers: TriggerInput[]): Promise<void> {
+    if (triggers.length === 0) return;
+    await this.db.insertInto('webhook_triggers').values(triggers.map((t) => ({
+      webhook_id: webhookId, trigger_type: t.triggerType, condition: JSON.stringify(t.condition),
+      state: t.triggerType === 'EXPERIMENT_STATE_CHANGE' && typeof t.condition.state === 'string' ? t.condition.state : null,
+    }))).execute();
+  }
+  async createWebhook(w: WebhookInput, triggers: TriggerInput[], now: number): Promise<WebhookRecord> {
+    return this.transaction(async (tx) => {
+      const self = tx as SqlStore;
+      const r = await self.db.insertInto('webhooks').values({
+        url: w.url, webhook_type: w.webhookType, workspace_id: w.workspaceId, scope_id: w.workspaceId ?? 0, name: w.name,
+        mode: w.mode, schemes: schemesColumn(w.schemes), sw_secret: w.swSecret, sw_previous_secret: null,
+        sw_previous_until: null, created_at: now, updated_at: now,
+      }).returning('id').executeTakeFirstOrThrow();
+      await self.insertTriggers(r.id, triggers);
+      return (await self.getWebhook(r.id))!;
+    });
+  }
+  async updateWebhook(id: number, patch: WebhookPatch, triggers: TriggerInput[] | undefined, now: number): Promise<WebhookRecord | null> {
+    return this.transaction(async (tx) => {
+      const self = tx as SqlStore;
+      const set: Partial<Record<keyof WebhookTable, unknown>> = { updated_at: now };
+      if (patch.url !== undefined) set.url = patch.url;
+      if (patch.name !== undefined) set.name = patch.name;
+      if (patch.webhookType !== undefined) set.webhook_type = patch.webhookType;
+      if (patch.mode !== undefined) set.mode = patch.mode;
+      if (patch.schemes !== undefined) set.schemes = schemesColumn(patch.schemes);
+      if (patch.swSecret !== undefined) set.sw_secret = patch.swSecret;
+      if (patch.swPreviousSecret !== undefined) set.sw_previous_secret = patch.swPreviousSecret;
+      if (patch.swPreviousUntil !== undefined) set.sw_previous_until = patch.swPreviousUntil;
+      const r = await self.db.updateTable('webhooks').set(set as never).where('id', '=', id).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return null;
+      if (triggers) {
+        await self.db.deleteFrom('webhook_triggers').where('webhook_id', '=', id).execute();
+        await self.insertTriggers(id, triggers);
+      }
+      return self.getWebhook(id);
+    });
+  }
+  async deleteWebhook(id: number): Promise<boolean> {
+    const r = await this.db.deleteFrom('webhooks').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+  async findTriggers(type: TriggerType, state?: string): Promise<TriggerMatch[]> {
+    let q = this.db.selectFrom('webhook_triggers').selectAll().where('trigger_type', '=', type);
+    if (state !== undefined) q = q.where('state', '=', state);
+    const trig = await q.orderBy('id').execute();
+    if (trig.length === 0) return [];
+    const hooks = await this.db.selectFrom('webhooks').selectAll()
+      .where('id', 'in', [...new Set(trig.map((t) => t.webhook_id))]).execute();
+    const byId = new Map(hooks.map((h) => [h.id, toWebhook(h, [])]));
+    return trig.flatMap((t) => {
+      const webhook = byId.get(t.webhook_id);
+      return webhook ? [{ trigger: toTrigger(t), webhook }] : [];
+    });
+  }
+
+  // experiments
+  async createExperiment(e: ExperimentInput, now: number): Promise<ExperimentRecord> {
+    const r = await this.db.insertInto('experiments').values({
+      name: e.name, state: e.state, workspace_id: e.workspaceId, project_id: e.projectId,
+      workspace_name: e.workspaceName, project_name: e.projectName, resource_pool: e.resourcePool,
+      slots_per_trial: e.slotsPerTrial, integrations: JSON.stringify(e.integrations), start_time: e.startTime,
+      end_time: null, updated_at: now,
+    }).returningAll().executeTakeFirstOrThrow();
+    return toExperiment(r);
+  }
+  async getExperiment(id: number): Promise<ExperimentRecord | null> {
+    const r = await this.db.selectFrom('experiments').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toExperiment(r) : null;
+  }
+  async listExperiments(opts: { limit: number; offset: number }): Promise<{ experiments: ExperimentRecord[]; total: number }> {
+    const rows = await this.db.selectFrom('experiments').selectAll().orderBy('id', 'desc').limit(opts.limit).offset(opts.offset).execute();
+    const c = await this.db.selectFrom('experiments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return { experiments: rows.map(toExperiment), total: Number(c.n) };
+  }
+  async setExperimentState(id: number, state: string, endTime: number | null, now: number): Promise<void> {
+    await this.db.updateTable('experiments').set({ state, end_time: endTime, updated_at: now }).where('id', '=', id).execute();
+  }
+
+  // tasks
+  async getTask(taskId: string): Promise<TaskRecord | null> {
+    const r = await this.db.selectFrom('tasks').selectAll().where('task_id', '=', taskId).executeTakeFirst();
+    return r ? {
+      taskId: r.task_id, taskType: r.task_type, experimentId: r.experiment_id, trialId: r.trial_id,
+      workspaceId: r.workspace_id, createdAt: r.created_at,
+    } : null;
+  }
+  async insertTask(t: TaskRecord): Promise<void> {
+    await this.db.insertInto('tasks').values({
+      task_id: t.taskId, task_type: t.taskType, experiment_id: t.experimentId, trial_id: t.trialId,
+      workspace_id: t.workspaceId, created_at: t.createdAt,
+    }).onConflict((oc) => oc.column('task_id').doNothing()).execute();
+  }
+  async claimTaskLogTrigger(taskId: string, triggerId: number): Promise<boolean> {
+    const r = await this.db.insertInto('task_log_triggers').values({ task_id: taskId, trigger_id: triggerId })
+      .onConflict((oc) => oc.columns(['task_id', 'trigger_id']).doNothing()).executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  // deliveries
+  async enqueueDeliveries(rows: DeliveryInput[], now: number): Promise<number[]> {
+    if (rows.length === 0) return [];
+    const out = await this.db.insertInto('deliveries').values(rows.map((d) => ({
+      event_id: d.eventId, webhook_id: d.webhookId, url: d.url, event_type: d.eventType, payload: d.payload,
+      content_type: d.contentType, signed: d.signed ? 1 : 0, status: 'pending', attempts: 0,
+      next_attempt_at: d.nextAttemptAt, lease_until: null, last_status: null, last_error: null, created_at: now, updated_at: now,
+    }))).returning('id').execute();
+    return out.map((r) => r.id);
+  }
+  async claimDeliveries(now: number, limit: number, leaseUntil: number): Promise<DeliveryRecord[]> {
+    return this.transaction(async (tx) => {
+      const self = tx as SqlStore;
+      const due = await self.db.selectFrom('deliveries').select('id')
+        .where((eb) => eb.or([
+          eb.and([eb('status', 'in', ['pending', 'failed']), eb('next_attempt_at', '<=', now)]),
+          eb.and([eb('status', '=', 'delivering'), eb('lease_until', '<=', now)]),
+        ]))
+        .orderBy('next_attempt_at').orderBy('id').limit(limit).execute();
+      if (due.length === 0) return [];
+      const rows = await self.db.updateTable('deliveries')
+        .set({ status: 'delivering', lease_until: leaseUntil, updated_at: now })
+        .where('id', 'in', due.map((d) => d.id)).returningAll().execute();
+      return rows.map(toDelivery).sort((a, b) => a.id - b.id);
+    });
+  }
+  async recordAttempts(results: AttemptResult[], now: number): Promise<void> {
+    if (results.length === 0) return;
+    await this.transaction(async (tx) => {
+      const self = tx as SqlStore;
+      await self.db.insertInto('delivery_attempts').values(results.map(({ attempt: a }) => ({
+        delivery_id: a.deliveryId, attempt: a.attempt, started_at: a.startedAt, duration_ms: a.durationMs,
+        status_code: a.statusCode, outcome: a.outcome, error: a.error, response_body: a.responseBody,
+        remote_address: a.remoteAddress,
+      }))).execute();
+      for (const r of results) {
+        await self.db.updateTable('deliveries').set({
+          status: r.status, attempts: r.attempt.attempt, lease_until: null, last_status: r.attempt.statusCode,
+          last_error: r.attempt.error, updated_at: now,
+          ...(r.nextAttemptAt !== null ? { next_attempt_at: r.nextAttemptAt } : {}),
+        }).where('id', '=', r.attempt.deliveryId).execute();
+      }
+    });
+  }
+  async releaseDeliveries(ids: number[], now: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.updateTable('deliveries')
+      .set({ status: sql<string>`CASE WHEN attempts = 0 THEN 'pending' ELSE 'failed' END`, lease_until: null, next_attempt_at: now, updated_at: now })
+      .where('id', 'in', ids).where('status', '=', 'delivering').execute();
+  }
+  async getDelivery(id: number): Promise<DeliveryRecord | null> {
+    const r = await this.db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toDelivery(r) : null;
+  }
+  async listDeliveries(f: DeliveryFilter): Promise<DeliveryRecord[]> {
+    let q = this.db.selectFrom('deliveries').selectAll();
+    if (f.webhookId !== undefined) q = q.where('webhook_id', '=', f.webhookId);
+    if (f.status !== undefined) q = q.where('status', '=', f.status);
+    if (f.beforeId !== undefined) q = q.where('id', '<', f.beforeId);
+    return (await q.orderBy('id', 'desc').limit(f.limit).execute()).map(toDelivery);
+  }
+  async listAttempts(deliveryId: number): Promise<AttemptRecord[]> {
+    const rows = await this.db.selectFrom('delivery_attempts').selectAll().where('delivery_id', '=', deliveryId).orderBy('id').execute();
+    return rows.map((r) => ({
+      id: r.id, deliveryId: r.delivery_id, attempt: r.attempt, startedAt: r.started_at, durationMs: r.duration_ms,
+      statusCode: r.status_code, outcome: r.outcome as AttemptRecord['outcome'], error: r.error,
+      responseBody: r.response_body, remoteAddress: r.remote_address,
+    }));
+  }
+  async nextDueAt(): Promise<number | null> {
+    const r = await this.db.selectFrom('deliveries')
+      .select((eb) => eb.fn.min<number>('next_attempt_at').as('t'))
+      .where('status', 'in', ['pending', 'failed']).executeTakeFirst();
+    const lease = await this.db.selectFrom('deliveries')
+      .select((eb) => eb.fn.min<number>('lease_until').as('t'))
+      .where('status', '=', 'delivering').executeTakeFirst();
+    const ts = [r?.t, lease?.t].filter((t): t is number => t !== null && t !== undefined).map(Number);
+    return ts.length ? Math.min(...ts) : null;
+  }
+}

@@ -1,0 +1,53 @@
+/** Versioned migrations of the SQLite store, applied in order at start. Never edit a shipped migration: add one. */
+import { sql, type Kysely, type Migration } from 'kysely';
+
+export const sqliteMigrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<any>) {
+      const stmts = [
+        `CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+        `CREATE TABLE workspaces (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL)`,
+        `CREATE TABLE projects (id INTEGER PRIMARY KEY AUTOINCREMENT, workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
+           name TEXT NOT NULL, created_at INTEGER NOT NULL, UNIQUE (workspace_id, name))`,
+        `CREATE TABLE tokens (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, role TEXT NOT NULL,
+           hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, created_at INTEGER NOT NULL, last_used_at INTEGER,
+           revoked_at INTEGER)`,
+        `CREATE TABLE webhooks (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, webhook_type TEXT NOT NULL,
+           workspace_id INTEGER REFERENCES workspaces(id), scope_id INTEGER NOT NULL, name TEXT NOT NULL,
+           mode TEXT NOT NULL, schemes TEXT NOT NULL DEFAULT '', sw_secret TEXT, sw_previous_secret TEXT,
+           sw_previous_until INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`,
+        `CREATE UNIQUE INDEX webhooks_name_scope ON webhooks (scope_id, name)`,
+        `CREATE TABLE webhook_triggers (id INTEGER PRIMARY KEY AUTOINCREMENT,
+           webhook_id INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE, trigger_type TEXT NOT NULL,
+           condition TEXT NOT NULL, state TEXT)`,
+        `CREATE INDEX webhook_triggers_type_state ON webhook_triggers (trigger_type, state)`,
+        `CREATE INDEX webhook_triggers_webhook ON webhook_triggers (webhook_id)`,
+        `CREATE TABLE experiments (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, state TEXT NOT NULL,
+           workspace_id INTEGER NOT NULL REFERENCES workspaces(id), project_id INTEGER NOT NULL REFERENCES projects(id),
+           workspace_name TEXT NOT NULL, project_name TEXT NOT NULL, resource_pool TEXT NOT NULL,
+           slots_per_trial INTEGER NOT NULL, integrations TEXT NOT NULL, start_time INTEGER NOT NULL,
+           end_time INTEGER, updated_at INTEGER NOT NULL)`,
+        `CREATE TABLE tasks (task_id TEXT PRIMARY KEY, task_type TEXT NOT NULL, experiment_id INTEGER, trial_id INTEGER,
+           workspace_id INTEGER, created_at INTEGER NOT NULL)`,
+        `CREATE TABLE task_log_triggers (task_id TEXT NOT NULL REFERENCES tasks(task_id) ON DELETE CASCADE,
+           trigger_id INTEGER NOT NULL REFERENCES webhook_triggers(id) ON DELETE CASCADE, PRIMARY KEY (task_id, trigger_id))`,
+        `CREATE TABLE deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL,
+           webhook_id INTEGER REFERENCES webhooks(id) ON DELETE SET NULL, url TEXT NOT NULL, event_type TEXT NOT NULL,
+           payload TEXT NOT NULL, content_type TEXT, signed INTEGER NOT NULL, status TEXT NOT NULL,
+           attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, lease_until INTEGER,
+           last_status INTEGER, last_error TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`,
+        `CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at)`,
+        `CREATE INDEX deliveries_webhook ON deliveries (webhook_id, created_at)`,
+        `CREATE TABLE delivery_attempts (id INTEGER PRIMARY KEY AUTOINCREMENT,
+           delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE, attempt INTEGER NOT NULL,
+           started_at INTEGER NOT NULL, duration_ms INTEGER NOT NULL, status_code INTEGER, outcome TEXT NOT NULL,
+           error TEXT, response_body TEXT, remote_address TEXT)`,
+        `CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id)`,
+      ];
+      for (const s of stmts) await sql.raw(s).execute(db);
+      const now = Date.now();
+      await sql`INSERT INTO workspaces (id, name, created_at) VALUES (1, 'Uncategorized', ${now})`.execute(db);
+      await sql`INSERT INTO projects (id, workspace_id, name, created_at) VALUES (1, 1, 'Uncategorized', ${now})`.execute(db);
+    },
+  },
+};

@@ -1,0 +1,135 @@
+/**
+ * The Store port: every read and write Switchyard makes, in domain terms. SQL stays behind it; the SQLite
+ * implementation is ./sql-store.ts (Kysely), and a PostgreSQL one will satisfy the same contract
+ * (./store.contract.test.ts runs against each).
+ */
+import type { TriggerType, WebhookIntegrations, WebhookMode, WebhookType } from '../core/types.js';
+
+export interface WorkspaceRecord { id: number; name: string; createdAt: number }
+export interface ProjectRecord { id: number; workspaceId: number; name: string }
+
+export type TokenRole = 'admin' | 'user';
+export interface TokenRecord {
+  id: number; name: string; role: TokenRole; prefix: string;
+  createdAt: number; lastUsedAt: number | null; revokedAt: number | null;
+}
+
+export interface TriggerRecord {
+  id: number; webhookId: number; triggerType: TriggerType; condition: Record<string, unknown>;
+}
+export interface TriggerInput { triggerType: TriggerType; condition: Record<string, unknown> }
+
+export type SignatureScheme = 'determined' | 'standard';
+
+export interface WebhookRecord {
+  id: number; url: string; webhookType: WebhookType; workspaceId: number | null; name: string; mode: WebhookMode;
+  /** Always includes `determined`. */
+  schemes: SignatureScheme[];
+  swSecret: string | null; swPreviousSecret: string | null; swPreviousUntil: number | null;
+  createdAt: number; updatedAt: number;
+  triggers: TriggerRecord[];
+}
+export interface WebhookInput {
+  url: string; webhookType: WebhookType; workspaceId: number | null; name: string; mode: WebhookMode;
+  schemes: SignatureScheme[]; swSecret: string | null;
+}
+export interface WebhookPatch {
+  url?: string; name?: string; webhookType?: WebhookType; mode?: WebhookMode; schemes?: SignatureScheme[];
+  swSecret?: string | null; swPreviousSecret?: string | null; swPreviousUntil?: number | null;
+}
+
+/** A trigger with the webhook that owns it (without the webhook's other triggers). */
+export interface TriggerMatch { trigger: TriggerRecord; webhook: WebhookRecord }
+
+export interface ExperimentRecord {
+  id: number; name: string; state: string; workspaceId: number; projectId: number;
+  workspaceName: string; projectName: string; resourcePool: string; slotsPerTrial: number;
+  integrations: WebhookIntegrations; startTime: number; endTime: number | null; updatedAt: number;
+}
+export type ExperimentInput = Omit<ExperimentRecord, 'id' | 'endTime' | 'updatedAt'>;
+
+export interface TaskRecord {
+  taskId: string; taskType: string; experimentId: number | null; trialId: number | null; workspaceId: number | null;
+  createdAt: number;
+}
+
+export type DeliveryStatus = 'pending' | 'delivering' | 'delivered' | 'failed' | 'dead';
+export interface DeliveryInput {
+  eventId: string; webhookId: number | null; url: string; eventType: string; payload: string;
+  contentType: string | null; signed: boolean; nextAttemptAt: number;
+}
+export interface DeliveryRecord extends DeliveryInput {
+  id: number; status: DeliveryStatus; attempts: number; leaseUntil: number | null;
+  lastStatus: number | null; lastError: string | null; createdAt: number; updatedAt: number;
+}
+export type AttemptOutcome = 'ok' | 'http' | 'timeout' | 'connect' | 'dns' | 'reset' | 'tls' | 'refused' | 'other';
+export interface AttemptInput {
+  deliveryId: number; attempt: number; startedAt: number; durationMs: number; statusCode: number | null;
+  outcome: AttemptOutcome; error: string | null; responseBody: string | null; remoteAddress: string | null;
+}
+export interface AttemptRecord extends AttemptInput { id: number }
+/** What an attempt did to its delivery. */
+export interface AttemptResult {
+  attempt: AttemptInput;
+  status: Exclude<DeliveryStatus, 'pending' | 'delivering'>;
+  /** For `failed`: when to try again. */
+  nextAttemptAt: number | null;
+}
+export interface DeliveryFilter { webhookId?: number; status?: DeliveryStatus; limit: number; beforeId?: number }
+
+export interface Store {
+  /** Runs fn in one transaction; everything fn writes commits together or not at all. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+
+  getSetting(key: string): Promise<string | null>;
+  /** Stores value under key unless a value is there already; returns the value that is kept. */
+  putSettingIfAbsent(key: string, value: string): Promise<string>;
+
+  listWorkspaces(): Promise<WorkspaceRecord[]>;
+  getWorkspace(id: number): Promise<WorkspaceRecord | null>;
+  getWorkspaceByName(name: string): Promise<WorkspaceRecord | null>;
+  createWorkspace(name: string, now: number): Promise<WorkspaceRecord>;
+  /** The project's id, creating it in the workspace if needed. */
+  ensureProject(workspaceId: number, name: string, now: number): Promise<number>;
+
+  countTokens(): Promise<number>;
+  createToken(t: { name: string; role: TokenRole; hash: string; prefix: string }, now: number): Promise<TokenRecord>;
+  listTokens(): Promise<TokenRecord[]>;
+  findTokenByHash(hash: string): Promise<TokenRecord | null>;
+  revokeToken(id: number, now: number): Promise<boolean>;
+  touchToken(id: number, now: number): Promise<void>;
+
+  listWebhooks(): Promise<WebhookRecord[]>;
+  getWebhook(id: number): Promise<WebhookRecord | null>;
+  getWebhooks(ids: number[]): Promise<WebhookRecord[]>;
+  findWebhookByName(name: string, scopeId: number): Promise<WebhookRecord | null>;
+  createWebhook(w: WebhookInput, triggers: TriggerInput[], now: number): Promise<WebhookRecord>;
+  updateWebhook(id: number, patch: WebhookPatch, triggers: TriggerInput[] | undefined, now: number): Promise<WebhookRecord | null>;
+  deleteWebhook(id: number): Promise<boolean>;
+  /** Triggers of a type (and, for state changes, of a state) with their webhooks, in id order. */
+  findTriggers(type: TriggerType, state?: string): Promise<TriggerMatch[]>;
+
+  createExperiment(e: ExperimentInput, now: number): Promise<ExperimentRecord>;
+  getExperiment(id: number): Promise<ExperimentRecord | null>;
+  listExperiments(opts: { limit: number; offset: number }): Promise<{ experiments: ExperimentRecord[]; total: number }>;
+  setExperimentState(id: number, state: string, endTime: number | null, now: number): Promise<void>;
+
+  getTask(taskId: string): Promise<TaskRecord | null>;
+  insertTask(t: TaskRecord): Promise<void>;
+  /** Records that (task, trigger) fired; false if it had fired before (at most one event each, ever). */
+  claimTaskLogTrigger(taskId: string, triggerId: number): Promise<boolean>;
+
+  enqueueDeliveries(rows: DeliveryInput[], now: number): Promise<number[]>;
+  /** Leases up to `limit` due deliveries (pending/failed and due, or delivering with an expired lease). */
+  claimDeliveries(now: number, limit: number, leaseUntil: number): Promise<DeliveryRecord[]>;
+  /** Records attempts and moves their deliveries on, in one write. */
+  recordAttempts(results: AttemptResult[], now: number): Promise<void>;
+  /** Hands leased deliveries back (shutdown). */
+  releaseDeliveries(ids: number[], now: number): Promise<void>;
+  getDelivery(id: number): Promise<DeliveryRecord | null>;
+  listDeliveries(f: DeliveryFilter): Promise<DeliveryRecord[]>;
+  listAttempts(deliveryId: number): Promise<AttemptRecord[]>;
+  /** When the next not-yet-due delivery becomes due, or null. */
+  nextDueAt(): Promise<number | null>;
+}
