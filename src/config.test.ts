@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configSchema, ConfigError, loadConfig } from './config.js';
+import { repoRoot } from '../test/helpers/vectors.js';
+
+function keysOf(shape: Record<string, any>, prefix = ''): string[] {
+  return Object.entries(shape).flatMap(([k, v]) => {
+    let inner = v;
+    while (inner?.def?.innerType) inner = inner.def.innerType;
+    const sub = inner?.def?.type === 'object' ? inner.shape : null;
+    return sub ? keysOf(sub, `${prefix}${k}.`) : [`${prefix}${k}`];
+  });
+}
+
+test('every config key is documented in docs/configuration.md, and nothing else is', () => {
+  const doc = readFileSync(join(repoRoot(), 'docs', 'configuration.md'), 'utf8');
+  const documented = [...doc.matchAll(/^\| `([a-z_.]+)` \|/gm)].map((m) => m[1]);
+  const keys = keysOf(configSchema.shape);
+  assert.ok(keys.length > 15);
+  assert.deepEqual([...documented].sort(), [...keys].sort());
+});
+
+test('precedence: defaults < YAML file < environment < flags', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const file = join(dir, 'c.yaml');
+  writeFileSync(file, 'port: 1111\nhost: 0.0.0.0\nwebhooks:\n  signing_key: from-file\n  base_url: https://det.example.com/\n');
+  const c = loadConfig({ configFile: file, port: 3333 }, { SWITCHYARD_PORT: '2222', DET_WEBHOOKS_SIGNING_KEY: 'from-env' });
+  assert.equal(c.port, 3333);
+  assert.equal(c.host, '0.0.0.0');
+  assert.equal(c.webhooks.signing_key, 'from-env');
+  assert.equal(c.webhooks.base_url, 'https://det.example.com');
+  assert.equal(loadConfig({}, {}).port, 8080);
+  assert.deepEqual(loadConfig({}, { SWITCHYARD_OUTBOUND_ALLOW: '127.0.0.0/8, ::1' }).outbound.allow, ['127.0.0.0/8', '::1']);
+});
+
+test('bad configuration says which key and what is wrong', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const bad = (yaml: string) => { writeFileSync(join(dir, 'b.yaml'), yaml); return () => loadConfig({ configFile: join(dir, 'b.yaml') }, {}); };
+  assert.throws(bad('port: "eighty"\n'), (e: Error) => e instanceof ConfigError && /port/.test(e.message));
+  assert.throws(bad('delivery:\n  timeout_msec: 5\n'), (e: Error) => e instanceof ConfigError && /timeout_msec/.test(e.message));
+  assert.throws(bad('webhooks:\n  base_url: det.example.com\n'), (e: Error) => e instanceof ConfigError && /base_url/.test(e.message));
+  assert.throws(bad('[1, 2]\n'), (e: Error) => e instanceof ConfigError && /mapping/.test(e.message));
+  assert.throws(bad('a: [\n'), (e: Error) => e instanceof ConfigError && /YAML/.test(e.message));
+  assert.throws(() => loadConfig({}, { SWITCHYARD_PORT: '80x' }), (e: Error) => e instanceof ConfigError && /SWITCHYARD_PORT/.test(e.message));
+  assert.throws(() => loadConfig({ configFile: join(dir, 'missing.yaml') }, {}), (e: Error) => e instanceof ConfigError && /cannot read/.test(e.message));
+});

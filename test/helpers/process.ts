@@ -1,0 +1,43 @@
+/** Real `switchyard` processes for end-to-end and crash tests. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from './vectors.js';
+
+export const BIN = join(repoRoot(), 'bin', 'switchyard.js');
+
+export interface ServerProcess { child: ChildProcess; url: string; output: () => string; kill(signal?: NodeJS.Signals): Promise<number | null> }
+
+/** Starts `switchyard serve` and resolves once it prints its banner. */
+export async function spawnServer(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+    env: { ...process.env, SWITCHYARD_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const url = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const check = () => {
+      const m = /API:\s+(http:\/\/\S+)\/api\/v1/.exec(out);
+      if (m) { clearTimeout(t); resolve(m[1]!); }
+    };
+    child.stdout!.on('data', check);
+    child.on('exit', (code) => { clearTimeout(t); reject(new Error(`server exited with ${code}:\n${out}`)); });
+  });
+  return {
+    child, url, output: () => out,
+    kill(signal = 'SIGKILL') {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill(signal);
+      });
+    },
+  };
+}
+
+/** Runs the CLI to completion. */
+export function cli(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
