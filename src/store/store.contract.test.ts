@@ -1,0 +1,127 @@
+/**
+ * The Store contract: every implementation must pass these, on a real database, fresh per test.
+ * (SQLite today; the PostgreSQL store joins the `stores` list when it exists.)
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteStore } from './open.js';
+import type { DeliveryInput, Store } from './store.js';
+
+const stores: { name: string; open: () => Promise<{ store: Store; cleanup: () => Promise<void> }> }[] = [
+  {
+    name: 'sqlite',
+    open: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'store-contract-'));
+      const { store } = await openSqliteStore(join(dir, 'db.sqlite'));
+      return { store, cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+    },
+  },
+];
+
+const T0 = 1_700_000_000_000;
+
+function delivery(i: number, at = T0): DeliveryInput {
+  return {
+    eventId: `e-${i}`, webhookId: null, url: `http://x/${i}`, eventType: 'EXPERIMENT_STATE_CHANGE', payload: `{"i":${i}}`,
+    contentType: 'application/json', signed: true, nextAttemptAt: at,
+  };
+}
+
+for (const impl of stores) {
+  const it = (name: string, fn: (s: Store) => Promise<void>) => test(`${impl.name}: ${name}`, async () => {
+    const { store, cleanup } = await impl.open();
+    try { await fn(store); } finally { await cleanup(); }
+  });
+
+  it('settings: the first value put is kept', async (s) => {
+    assert.equal(await s.putSettingIfAbsent('k', 'a'), 'a');
+    assert.equal(await s.putSettingIfAbsent('k', 'b'), 'a');
+    assert.equal(await s.getSetting('k'), 'a');
+    assert.equal(await s.getSetting('none'), null);
+  });
+
+  it('the default workspace and project exist; projects are created once', async (s) => {
+    assert.deepEqual((await s.listWorkspaces()).map((w) => [w.id, w.name]), [[1, 'Uncategorized']]);
+    const p1 = await s.ensureProject(1, 'vision', T0);
+    assert.equal(await s.ensureProject(1, 'vision', T0), p1);
+    assert.equal(await s.ensureProject(1, 'Uncategorized', T0), 1);
+  });
+
+  it('webhooks: create with triggers, update replaces triggers, delete cascades, findTriggers filters by type and state', async (s) => {
+    const w = await s.createWebhook({ url: 'http://a', webhookType: 'DEFAULT', workspaceId: null, name: 'a', mode: 'WORKSPACE', schemes: ['determined'], swSecret: null }, [
+      { triggerType: 'EXPERIMENT_STATE_CHANGE', condition: { state: 'COMPLETED' } },
+      { triggerType: 'TASK_LOG', condition: { regex: 'x' } },
+    ], T0);
+    assert.equal(w.triggers.length, 2);
+    assert.equal((await s.findTriggers('EXPERIMENT_STATE_CHANGE', 'COMPLETED')).length, 1);
+    assert.equal((await s.findTriggers('EXPERIMENT_STATE_CHANGE', 'ERROR')).length, 0);
+    assert.equal((await s.findTriggers('TASK_LOG'))[0]!.webhook.id, w.id);
+    const u = await s.updateWebhook(w.id, { url: 'http://b', schemes: ['determined', 'standard'] }, [{ triggerType: 'CUSTOM', condition: {} }], T0 + 1);
+    assert.equal(u!.url, 'http://b');
+    assert.deepEqual(u!.schemes, ['determined', 'standard']);
+    assert.deepEqual(u!.triggers.map((t) => t.triggerType), ['CUSTOM']);
+    assert.equal(await s.updateWebhook(999, { url: 'http://c' }, undefined, T0), null);
+    assert.equal((await s.findWebhookByName('a', 0))!.id, w.id);
+    assert.equal(await s.findWebhookByName('a', 1), null);
+    assert.equal(await s.deleteWebhook(w.id), true);
+    assert.equal(await s.deleteWebhook(w.id), false);
+    assert.equal((await s.findTriggers('CUSTOM')).length, 0);
+  });
+
+  it('names are unique per scope (global = scope 0)', async (s) => {
+    const base = { url: 'http://a', webhookType: 'DEFAULT' as const, mode: 'WORKSPACE' as const, schemes: ['determined' as const], swSecret: null };
+    await s.createWebhook({ ...base, workspaceId: null, name: 'n' }, [], T0);
+    await s.createWebhook({ ...base, workspaceId: 1, name: 'n' }, [], T0);
+    await assert.rejects(s.createWebhook({ ...base, workspaceId: 1, name: 'n' }, [], T0));
+  });
+
+  it('a transaction that throws writes nothing', async (s) => {
+    await assert.rejects(s.transaction(async (tx) => {
+      await tx.createWorkspace('half', T0);
+      await tx.enqueueDeliveries([delivery(1)], T0);
+      throw new Error('boom');
+    }));
+    assert.equal(await s.getWorkspaceByName('half'), null);
+    assert.equal((await s.listDeliveries({ limit: 10 })).length, 0);
+  });
+
+  it('task-log triggers fire at most once per (task, trigger)', async (s) => {
+    const w = await s.createWebhook({ url: 'http://a', webhookType: 'DEFAULT', workspaceId: null, name: 'a', mode: 'WORKSPACE', schemes: ['determined'], swSecret: null },
+      [{ triggerType: 'TASK_LOG', condition: { regex: 'x' } }], T0);
+    await s.insertTask({ taskId: 't', taskType: 'COMMAND', experimentId: null, trialId: null, workspaceId: null, createdAt: T0 });
+    await s.insertTask({ taskId: 't', taskType: 'OTHER', experimentId: null, trialId: null, workspaceId: null, createdAt: T0 });
+    assert.equal((await s.getTask('t'))!.taskType, 'COMMAND');
+    assert.equal(await s.claimTaskLogTrigger('t', w.triggers[0]!.id), true);
+    assert.equal(await s.claimTaskLogTrigger('t', w.triggers[0]!.id), false);
+  });
+
+  it('outbox: claim leases due rows only, in order; expired leases are claimed again; results move rows on', async (s) => {
+    await s.enqueueDeliveries([delivery(1), delivery(2), delivery(3, T0 + 10_000)], T0);
+    const c1 = await s.claimDeliveries(T0, 10, T0 + 1000);
+    assert.deepEqual(c1.map((d) => d.eventId), ['e-1', 'e-2']);
+    assert.ok(c1.every((d) => d.status === 'delivering'));
+    assert.equal((await s.claimDeliveries(T0 + 500, 10, T0 + 1500)).length, 0, 'leased rows are not claimed twice');
+    assert.equal(await s.nextDueAt(), T0 + 1000, 'the next thing due is a lease expiry');
+    const again = await s.claimDeliveries(T0 + 1000, 10, T0 + 2000);
+    assert.deepEqual(again.map((d) => d.eventId), ['e-1', 'e-2'], 'a dead worker\'s rows come back after the lease');
+    const attempt = (id: number, n: number) => ({ deliveryId: id, attempt: n, startedAt: T0, durationMs: 3, statusCode: 500, outcome: 'http' as const, error: 'HTTP 500', responseBody: 'no', remoteAddress: null });
+    await s.recordAttempts([
+      { attempt: { ...attempt(again[0]!.id, 1), statusCode: 200, outcome: 'ok', error: null }, status: 'delivered', nextAttemptAt: null },
+      { attempt: attempt(again[1]!.id, 1), status: 'failed', nextAttemptAt: T0 + 5000 },
+    ], T0 + 1001);
+    assert.equal((await s.getDelivery(again[0]!.id))!.status, 'delivered');
+    const failed = (await s.getDelivery(again[1]!.id))!;
+    assert.deepEqual([failed.status, failed.attempts, failed.lastStatus, failed.nextAttemptAt], ['failed', 1, 500, T0 + 5000]);
+    assert.equal((await s.listAttempts(failed.id)).length, 1);
+    assert.equal(await s.nextDueAt(), T0 + 5000);
+    const c3 = await s.claimDeliveries(T0 + 10_000, 10, T0 + 20_000);
+    assert.deepEqual(c3.map((d) => d.eventId), ['e-2', 'e-3']);
+    await s.releaseDeliveries(c3.map((d) => d.id), T0 + 10_001);
+    const released = await s.listDeliveries({ limit: 10 });
+    assert.deepEqual(released.map((d) => [d.eventId, d.status]), [['e-3', 'pending'], ['e-2', 'failed'], ['e-1', 'delivered']]);
+    assert.deepEqual((await s.listDeliveries({ limit: 10, status: 'failed' })).map((d) => d.eventId), ['e-2']);
+  });
+}
