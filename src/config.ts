@@ -41,18 +41,37 @@ export const configSchema = z
         /** Per-attempt timeout of an outbound delivery, in milliseconds. Env SWITCHYARD_DELIVERY_TIMEOUT_MS. */
         timeout_ms: z.number().int().min(100).max(600_000).default(15_000),
         /** Deliveries claimed per batch. */
-        batch_size: z.number().int().min(1).max(1000).default(64),
+        batch_size: z.number().int().min(1).max(1000).default(128),
         /** Requests in flight at once, across all webhooks. */
-        concurrency: z.number().int().min(1).max(10_000).default(256),
+        concurrency: z.number().int().min(1).max(10_000).default(512),
+        /** Requests in flight at once to one webhook (a webhook's `maxConcurrency` overrides it). */
+        per_webhook_concurrency: z.number().int().min(1).max(10_000).default(64),
         /** How long a claimed delivery stays leased before another worker may take it, in ms. */
         lease_ms: z.number().int().min(1000).default(60_000),
-        /** Retry policy: `determined` (3 attempts within ~3 s, as Determined does). */
-        policy: z.enum(['determined']).default('determined'),
+        /** Retry policy of webhooks that name none. Env SWITCHYARD_DELIVERY_POLICY. */
+        policy: z.enum(['default', 'determined']).default('default'),
+        /** Disable a webhook whose attempts have all failed for this many hours (0 = never). */
+        disable_after_hours: z.number().min(0).default(72),
+        /** Bytes of each response body kept in the attempt log. */
+        response_body_bytes: z.number().int().min(0).max(1024 * 1024).default(16 * 1024),
+        /** Finished deliveries and their attempts are deleted after this many days. */
+        retention_days: z.number().min(0.001).default(30),
+        /** At most this many attempts are kept (the oldest go first). */
+        retention_max_attempts: z.number().int().min(1000).default(1_000_000),
+        /** On SIGTERM, how long attempts in flight may take to finish before they are handed back. */
+        shutdown_grace_ms: z.number().int().min(0).default(10_000),
         /** Off: nothing is sent (events stay queued). Useful for maintenance. */
         enabled: z.boolean().default(true),
       })
       .strict()
-      .default({ timeout_ms: 15_000, batch_size: 64, concurrency: 256, lease_ms: 60_000, policy: 'determined', enabled: true }),
+      .prefault({}),
+    metrics: z
+      .object({
+        /** Serve /metrics without a token (for a Prometheus on a trusted network). Default: bearer token needed. */
+        public: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
     outbound: z
       .object({
         /** CIDR ranges that outbound requests may reach even though they are private (e.g. `127.0.0.0/8`, `::1`).
@@ -166,6 +185,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
   if (envPort !== undefined) raw.port = envPort;
   const smtpPort = intEnv(env, 'SWITCHYARD_SMTP_PORT');
   if (smtpPort !== undefined) setPath(raw, ['smtp', 'port'], smtpPort);
+  if (env.SWITCHYARD_DELIVERY_POLICY) setPath(raw, ['delivery', 'policy'], env.SWITCHYARD_DELIVERY_POLICY);
   const timeout = intEnv(env, 'SWITCHYARD_DELIVERY_TIMEOUT_MS');
   if (timeout !== undefined) setPath(raw, ['delivery', 'timeout_ms'], timeout);
   if (flags.host !== undefined) raw.host = flags.host;

@@ -7,7 +7,7 @@ import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { sqlitePath, type Config } from './config.js';
 import { systemClock, type Clock } from './core/types.js';
-import { determinedPolicy } from './core/retry.js';
+import { defaultPolicy, determinedPolicy } from './core/retry.js';
 import { openSqliteStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import { TokenAuth } from './http/auth.js';
@@ -15,6 +15,10 @@ import { buildApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
 import { HttpSender } from './delivery/http-sender.js';
 import { DeliveryWorker } from './delivery/worker.js';
+import { EngineEvents } from './delivery/engine-events.js';
+import { createMetrics } from './delivery/metrics.js';
+import { startSweeper } from './delivery/sweeper.js';
+import { OutboundPolicy } from './delivery/ssrf.js';
 import { WebhookService } from './sender/webhook-service.js';
 import { ExperimentService } from './sender/experiment-service.js';
 import { EventSource } from './sender/event-source.js';
@@ -47,15 +51,21 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     const signingKey = await settleSigningKey(store, config.webhooks.signing_key);
     const auth = new TokenAuth(store, clock);
     const { generated } = await auth.bootstrap(config.auth.admin_token);
-    const sender = new HttpSender({ signingKey: () => signingKey, timeoutMs: config.delivery.timeout_ms, clock });
+    const d = config.delivery;
+    const outbound = new OutboundPolicy(config.outbound.allow);
+    const sender = new HttpSender({ signingKey: () => signingKey, timeoutMs: d.timeout_ms, clock, policy: outbound, responseBodyBytes: d.response_body_bytes });
+    const engineEvents = new EngineEvents();
     const worker = new DeliveryWorker({
-      store, sender, clock, policy: determinedPolicy, log: log.child({ component: 'delivery' }),
-      batchSize: config.delivery.batch_size, concurrency: config.delivery.concurrency, leaseMs: config.delivery.lease_ms,
+      store, sender, clock, events: engineEvents, policy: d.policy === 'determined' ? determinedPolicy : defaultPolicy,
+      log: log.child({ component: 'delivery' }), batchSize: d.batch_size, concurrency: d.concurrency,
+      perWebhookConcurrency: d.per_webhook_concurrency, leaseMs: d.lease_ms, defaultTimeoutMs: d.timeout_ms, disableAfterMs: d.disable_after_hours * 3600_000,
     });
+    const metrics = createMetrics(store, engineEvents, clock);
+    const sweeper = startSweeper({ store, clock, log, retentionMs: d.retention_days * 86400_000, maxAttempts: d.retention_max_attempts });
     const events = new EventSource(clock, config.webhooks.base_url);
     const ctx: AppContext = {
-      config, clock, store, auth, worker, signingKey: () => signingKey,
-      webhooks: new WebhookService(store, clock, sender),
+      config, clock, store, auth, worker, metrics, engineEvents, signingKey: () => signingKey,
+      webhooks: new WebhookService(store, clock, sender, (id) => worker.invalidate(id)),
       experiments: new ExperimentService(store, clock, events),
     };
     const app = buildApp(ctx, log);
@@ -71,8 +81,9 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
       async stop() {
         if (stopped) return;
         stopped = true;
+        sweeper.stop();
         await app.close();
-        await worker.stop();
+        await worker.stop(d.shutdown_grace_ms);
         await sender.close();
         await store.close();
       },

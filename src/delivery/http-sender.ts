@@ -1,15 +1,16 @@
 /**
  * Sends one signed request and describes what happened: the single place that talks HTTP to webhook endpoints.
  * Signing happens here, per attempt, so the signature timestamp is the time of this attempt (as in Determined).
+ * Every request goes through the SSRF guard; redirects are never followed.
  */
-import { Agent, request, errors as undiciErrors, type Dispatcher } from 'undici';
+import { request, errors as undiciErrors, type Dispatcher } from 'undici';
 import { DETERMINED_SIGNATURE_HEADER, DETERMINED_TIMESTAMP_HEADER, signDetermined } from '../core/signing/determined.js';
 import { standardHeaders } from '../core/signing/standard.js';
 import type { Clock } from '../core/types.js';
 import type { AttemptOutcome } from '../store/store.js';
+import { checkUrl, guardedAgent, isSsrfError, type OutboundPolicy } from './ssrf.js';
 
 export const USER_AGENT = 'Switchyard-Webhooks/0.1';
-const RESPONSE_BODY_CAP = 16 * 1024;
 
 export interface OutboundRequest {
   url: string;
@@ -22,6 +23,7 @@ export interface OutboundRequest {
   standardSecrets: string[];
   /** Fixed signature timestamp (Determined's test sends use the payload's); default: now. */
   timestampSec?: number;
+  timeoutMs?: number;
 }
 
 export interface SendResult {
@@ -29,17 +31,51 @@ export interface SendResult {
   statusCode: number | null;
   error: string | null;
   responseBody: string | null;
+  responseHeaders: Record<string, string> | null;
+  /** The request headers as sent, signatures shortened (they prove nothing to a reader of the log). */
+  requestHeaders: Record<string, string>;
   remoteAddress: string | null;
+  /** The server's Retry-After, raw. */
+  retryAfter: string | null;
   startedAt: number;
   durationMs: number;
 }
 
-export interface HttpSenderOptions { signingKey: () => string; timeoutMs: number; clock: Clock; dispatcher?: Dispatcher }
+export interface HttpSenderOptions {
+  signingKey: () => string;
+  timeoutMs: number;
+  clock: Clock;
+  policy: OutboundPolicy;
+  /** Bytes of a response body kept in the attempt log. */
+  responseBodyBytes?: number;
+  dispatcher?: Dispatcher;
+}
+
+const SIGNATURE_HEADERS = new Set([DETERMINED_SIGNATURE_HEADER.toLowerCase(), 'webhook-signature']);
+
+export function redactHeaders(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    const lk = k.toLowerCase();
+    if (lk === 'authorization' || lk === 'cookie') out[k] = '[redacted]';
+    else if (SIGNATURE_HEADERS.has(lk)) out[k] = v.split(' ').map((t) => `${t.slice(0, 12)}…`).join(' ');
+    else out[k] = v;
+  }
+  return out;
+}
 
 export class HttpSender {
   private readonly dispatcher: Dispatcher;
+  /** The address each origin's sockets connected to, as the guard let them. */
+  private readonly remote = new Map<string, string>();
+  private readonly bodyCap: number;
+
   constructor(private readonly opts: HttpSenderOptions) {
-    this.dispatcher = opts.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 64, pipelining: 1 });
+    this.bodyCap = opts.responseBodyBytes ?? 16 * 1024;
+    this.dispatcher = opts.dispatcher ?? guardedAgent(opts.policy, {
+      keepAliveTimeout: 30_000, connections: 128, pipelining: 1,
+      onConnect: (origin, address) => { this.remote.set(origin, address); },
+    });
   }
 
   headersFor(req: OutboundRequest, nowSec: number): Record<string, string> {
@@ -54,33 +90,41 @@ export class HttpSender {
     return h;
   }
 
-  async send(req: OutboundRequest, timeoutMs = this.opts.timeoutMs): Promise<SendResult> {
+  async send(req: OutboundRequest): Promise<SendResult> {
+    const timeoutMs = req.timeoutMs ?? this.opts.timeoutMs;
     const startedAt = this.opts.clock.now();
     const t0 = performance.now();
-    const done = (r: Omit<SendResult, 'startedAt' | 'durationMs'>): SendResult =>
-      ({ ...r, startedAt, durationMs: Math.round(performance.now() - t0) });
-    let remoteAddress: string | null = null;
+    const headers = this.headersFor(req, Math.floor(startedAt / 1000));
+    const requestHeaders = redactHeaders(headers);
+    const done = (r: Omit<SendResult, 'startedAt' | 'durationMs' | 'requestHeaders' | 'remoteAddress'>): SendResult => {
+      let remoteAddress: string | null = null;
+      try { remoteAddress = this.remote.get(new URL(req.url).origin) ?? null; } catch { /* invalid URL: none */ }
+      return { ...r, requestHeaders, remoteAddress, startedAt, durationMs: Math.round(performance.now() - t0) };
+    };
+    const pre = checkUrl(this.opts.policy, req.url);
+    if (!pre.ok) {
+      return done({ outcome: 'refused', statusCode: null, error: pre.reason, responseBody: null, responseHeaders: null, retryAfter: null });
+    }
     try {
       const res = await request(req.url, {
-        method: 'POST',
-        headers: this.headersFor(req, Math.floor(startedAt / 1000)),
-        body: req.body,
-        dispatcher: this.dispatcher,
-        signal: AbortSignal.timeout(timeoutMs),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        method: 'POST', headers, body: req.body, dispatcher: this.dispatcher,
+        signal: AbortSignal.timeout(timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
       });
-      const text = await readCapped(res.body, RESPONSE_BODY_CAP);
+      const text = await readCapped(res.body, this.bodyCap);
       const code = res.statusCode;
-      const location = res.headers.location;
+      const responseHeaders: Record<string, string> = {};
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) responseHeaders[k] = Array.isArray(v) ? v.join(', ') : String(v).slice(0, 1024);
+      const location = responseHeaders.location;
       const error = code >= 300 && code < 400
-        ? `redirect ${code} not followed${location ? ` (Location: ${String(location)})` : ''}`
-        : code >= 400 ? `HTTP ${code}` : null;
-      return done({ outcome: code < 300 ? 'ok' : 'http', statusCode: code, error, responseBody: text, remoteAddress });
+        ? `redirect ${code} not followed${location ? ` (Location: ${location})` : ''}`
+        : code >= 400 || code < 200 ? `HTTP ${code}` : null;
+      return done({
+        outcome: code >= 200 && code < 300 ? 'ok' : 'http', statusCode: code, error, responseBody: text, responseHeaders,
+        retryAfter: responseHeaders['retry-after'] ?? null,
+      });
     } catch (e) {
       const { outcome, message } = classifyError(e);
-      remoteAddress = null;
-      return done({ outcome, statusCode: null, error: message, responseBody: null, remoteAddress });
+      return done({ outcome, statusCode: null, error: message, responseBody: null, responseHeaders: null, retryAfter: null });
     }
   }
 
@@ -95,23 +139,29 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy?: () => void }
   for await (const chunk of body) {
     if (size < cap) chunks.push(chunk.subarray(0, cap - size));
     size += chunk.length;
-    if (size > 4 * cap) { body.destroy?.(); break; }
+    if (size > 4 * cap + 65536) { body.destroy?.(); break; }
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const text = Buffer.concat(chunks).toString('utf8');
+  return size > cap ? `${text}… [${size - cap} more bytes not kept]` : text;
 }
 
+/** Sorts a transport failure into the attempt log's error classes. */
 export function classifyError(e: unknown): { outcome: AttemptOutcome; message: string } {
+  if (isSsrfError(e)) {
+    const err = e as { message?: string; cause?: { message?: string } };
+    return { outcome: 'refused', message: err.cause?.message ?? err.message ?? String(e) };
+  }
   const err = e as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = err.code ?? err.cause?.code ?? '';
   const msg = err.cause?.message ?? err.message ?? String(e);
   if (err.name === 'TimeoutError' || err.name === 'AbortError' || e instanceof undiciErrors.HeadersTimeoutError
-    || e instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    || e instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
     return { outcome: 'timeout', message: `timed out: ${msg}` };
   }
   if (code === 'ECONNREFUSED') return { outcome: 'connect', message: `connection refused: ${msg}` };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { outcome: 'dns', message: `DNS lookup failed: ${msg}` };
-  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') return { outcome: 'reset', message: `connection reset: ${msg}` };
-  if (/^(ERR_TLS|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO)/.test(code) || /SSL|TLS/.test(code)) return { outcome: 'tls', message: `TLS error: ${msg}` };
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return { outcome: 'connect', message: `host unreachable: ${msg}` };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NODATA') return { outcome: 'dns', message: `DNS lookup failed: ${msg}` };
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return { outcome: 'reset', message: `connection reset: ${msg}` };
+  if (/^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO)/.test(code)) return { outcome: 'tls', message: `TLS error: ${msg}` };
   return { outcome: 'other', message: msg };
 }

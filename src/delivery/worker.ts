@@ -1,32 +1,47 @@
 /**
- * The delivery loop over the outbox.
+ * The delivery engine's loop over the outbox.
  *
- * States of a delivery: pending → delivering (leased) → delivered | failed (will retry at next_attempt_at) | dead.
- * A delivering row whose lease expired (its worker died) is claimed again. Claims and results are batched: one
- * write claims up to `batchSize` rows, and results that finish close together are recorded in one transaction.
+ * States of a delivery: pending → delivering (leased) → delivered | failed (retry due at next_attempt_at) | dead.
+ * A delivering row whose lease expired (its worker died) is claimed again, so delivery is at-least-once; receivers
+ * deduplicate on event_id (Standard Webhooks: webhook-id). Claims are batched (one transaction leases up to
+ * `batchSize` rows) and results are group-committed (attempts that finish together are written in one transaction).
  * Wake-ups are immediate (`wake()` after an enqueue); otherwise the loop sleeps until the next row is due.
+ *
+ * Fairness: each webhook has at most `maxConcurrency` requests in flight (default `perWebhookConcurrency`), so one
+ * slow endpoint cannot take the others' slots; a FIFO webhook has one, and the store hands out only its oldest open
+ * delivery. Paused and disabled webhooks are not claimed: their deliveries wait.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../core/types.js';
-import { classifyDetermined, type RetryPolicy } from '../core/retry.js';
+import { classify, delayAfter, nextWait, parseRetryAfter, policyFor, type RetryPolicy } from '../core/retry.js';
 import type { AttemptResult, DeliveryRecord, Store, WebhookRecord } from '../store/store.js';
 import { standardSecretsOf } from '../sender/webhook-service.js';
 import type { HttpSender, SendResult } from './http-sender.js';
+import type { EngineEvents } from './engine-events.js';
 
 export interface WorkerOptions {
-  store: Store; sender: HttpSender; clock: Clock; policy: RetryPolicy; log: Logger;
-  batchSize: number; concurrency: number; leaseMs: number;
+  store: Store; sender: HttpSender; clock: Clock; log: Logger; events: EngineEvents;
+  /** The policy of webhooks that name none. */
+  policy: RetryPolicy;
+  batchSize: number; concurrency: number; perWebhookConcurrency: number; leaseMs: number; defaultTimeoutMs: number;
+  /** Disable a webhook whose attempts have all failed for this long (0 = never). */
+  disableAfterMs: number;
   random?: () => number;
 }
+
+const WEBHOOK_CACHE_MS = 1000;
 
 export class DeliveryWorker {
   private running = false;
   private wakeResolve: (() => void) | null = null;
   private woken = false;
-  private inflight = new Map<number, Promise<void>>();
+  private readonly inflight = new Map<number, Promise<void>>();
+  private readonly perWebhook = new Map<number, number>();
   private results: AttemptResult[] = [];
+  private pendingDead: DeliveryRecord[] = [];
   private flushing: Promise<void> | null = null;
   private loopDone: Promise<void> | null = null;
+  private readonly hooks = new Map<number, { w: WebhookRecord | null; until: number }>();
   private readonly random: () => number;
 
   constructor(private readonly o: WorkerOptions) {
@@ -36,83 +51,158 @@ export class DeliveryWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loopDone = this.loop().catch((e) => this.o.log.error({ err: e }, 'delivery loop crashed'));
+    this.loopDone = this.loop().catch((e) => this.o.log.error({ err: e }, 'delivery loop stopped by an error'));
   }
 
-  /** New work was enqueued: claim now instead of at the next timer. */
+  /** New work was enqueued (or a webhook resumed): claim now instead of at the next timer. */
   wake(): void {
     this.woken = true;
     this.wakeResolve?.();
   }
 
+  get inFlight(): number {
+    return this.inflight.size;
+  }
+
   private sleep(ms: number): Promise<void> {
     if (this.woken) { this.woken = false; return Promise.resolve(); }
     return new Promise((resolve) => {
-      const t = setTimeout(done, Math.max(0, Math.min(ms, 60_000)));
-      const self = this;
-      function done() { clearTimeout(t); self.wakeResolve = null; self.woken = false; resolve(); }
+      const done = () => { clearTimeout(t); this.wakeResolve = null; this.woken = false; resolve(); };
+      const t = setTimeout(done, Math.max(0, Math.min(ms, 30_000)));
       this.wakeResolve = done;
     });
   }
 
   private async loop(): Promise<void> {
     while (this.running) {
-      const claimed = await this.claimOnce();
+      let claimed = 0;
+      try {
+        claimed = await this.claimOnce();
+      } catch (e) {
+        this.o.log.error({ err: e }, 'could not claim deliveries; trying again in 1 s');
+        await this.sleep(1000);
+        continue;
+      }
       if (!this.running) break;
       if (claimed > 0) continue;
-      if (this.inflight.size >= this.o.concurrency) { await this.sleep(50); continue; }
-      const next = await this.o.store.nextDueAt();
-      const wait = next === null ? 60_000 : next - this.o.clock.now();
-      await this.sleep(Math.max(wait, 5));
+      if (this.inflight.size >= this.o.concurrency) { await this.sleep(1000); continue; }
+      const next = await this.o.store.nextDueAt().catch(() => null);
+      const wait = next === null ? 30_000 : next - this.o.clock.now();
+      await this.sleep(Math.max(wait, 2));
     }
   }
 
-  /** Claims what is due and starts sending it; returns how many were claimed. Exposed for tests. */
+  private limitOf(w: WebhookRecord | null): number {
+    if (!w) return Infinity;
+    if (w.fifo) return 1;
+    return w.maxConcurrency ?? this.o.perWebhookConcurrency;
+  }
+
+  private async webhooks(ids: number[]): Promise<Map<number, WebhookRecord | null>> {
+    const now = Date.now();
+    const missing = ids.filter((id) => (this.hooks.get(id)?.until ?? 0) < now);
+    if (missing.length) {
+      const found = new Map((await this.o.store.getWebhooks(missing)).map((w) => [w.id, w]));
+      for (const id of missing) this.hooks.set(id, { w: found.get(id) ?? null, until: now + WEBHOOK_CACHE_MS });
+      if (this.hooks.size > 10_000) this.hooks.clear();
+    }
+    return new Map(ids.map((id) => [id, this.hooks.get(id)?.w ?? null]));
+  }
+
+  /** Claims what is due and starts sending it; returns how many were claimed. */
   async claimOnce(): Promise<number> {
     const room = Math.min(this.o.batchSize, this.o.concurrency - this.inflight.size);
     if (room <= 0) return 0;
+    const saturated: number[] = [];
+    for (const [id, n] of this.perWebhook) {
+      const cached = this.hooks.get(id)?.w ?? null;
+      if (n >= this.limitOf(cached ?? ({ fifo: false, maxConcurrency: null } as WebhookRecord))) saturated.push(id);
+    }
     const now = this.o.clock.now();
-    const batch = await this.o.store.claimDeliveries(now, room, now + this.o.leaseMs);
+    const batch = await this.o.store.claimDeliveries(now, room, now + this.o.leaseMs, { excludeWebhooks: saturated });
     if (batch.length === 0) return 0;
     const ids = [...new Set(batch.map((d) => d.webhookId).filter((x): x is number => x !== null))];
-    const hooks = new Map((await this.o.store.getWebhooks(ids)).map((w) => [w.id, w]));
+    const hooks = await this.webhooks(ids);
+    const overflow: number[] = [];
     for (const d of batch) {
-      const p = this.attempt(d, d.webhookId === null ? undefined : hooks.get(d.webhookId)).finally(() => this.inflight.delete(d.id));
+      const w = d.webhookId === null ? null : hooks.get(d.webhookId) ?? null;
+      if (d.webhookId !== null) {
+        const n = this.perWebhook.get(d.webhookId) ?? 0;
+        if (n >= this.limitOf(w)) { overflow.push(d.id); continue; }
+        this.perWebhook.set(d.webhookId, n + 1);
+      }
+      const p = this.attempt(d, w).finally(() => {
+        // A freed slot (global or this webhook's) may let waiting work go: claim again now.
+        if (this.inflight.size >= this.o.concurrency) this.wake();
+        this.inflight.delete(d.id);
+        if (d.webhookId !== null) {
+          const n = (this.perWebhook.get(d.webhookId) ?? 1) - 1;
+          if (n <= 0) this.perWebhook.delete(d.webhookId); else this.perWebhook.set(d.webhookId, n);
+          if (n + 1 >= this.limitOf(w)) this.wake();
+        }
+      });
       this.inflight.set(d.id, p);
     }
-    return batch.length;
+    // Claimed beyond a webhook's room in this batch: hand back at once, due now, for the next claim.
+    if (overflow.length) await this.o.store.releaseDeliveries(overflow, now);
+    return batch.length - overflow.length;
   }
 
-  private async attempt(d: DeliveryRecord, w: WebhookRecord | undefined): Promise<void> {
+  private async attempt(d: DeliveryRecord, w: WebhookRecord | null): Promise<void> {
     let res: SendResult;
     try {
       res = await this.o.sender.send({
         url: d.url, body: d.payload, contentType: d.contentType, signed: d.signed, eventId: d.eventId,
         standardSecrets: w && d.signed ? standardSecretsOf(w, this.o.clock.now()) : [],
+        // An attempt must end before its lease does, or another worker could send it again meanwhile.
+        timeoutMs: Math.min(w?.timeoutMs ?? this.o.defaultTimeoutMs, this.o.leaseMs - Math.min(5000, this.o.leaseMs / 5)),
       });
     } catch (e) {
-      res = { outcome: 'other', statusCode: null, error: String(e), responseBody: null, remoteAddress: null, startedAt: this.o.clock.now(), durationMs: 0 };
+      res = {
+        outcome: 'other', statusCode: null, error: String(e), responseBody: null, responseHeaders: null, requestHeaders: {},
+        remoteAddress: null, retryAfter: null, startedAt: this.o.clock.now(), durationMs: 0,
+      };
     }
-    this.results.push(this.decide(d, res));
+    const r = this.decide(d, w, res);
+    this.o.events.emit('delivery:attempt', {
+      deliveryId: d.id, webhookId: d.webhookId, outcome: res.outcome, statusCode: res.statusCode, durationMs: res.durationMs, status: r.status,
+    });
+    this.results.push(r);
+    if (r.status === 'dead') this.pendingDead.push({ ...d, lastError: res.error });
     await this.flush();
   }
 
-  /** What an attempt's outcome means for its delivery, under the retry policy. */
-  decide(d: DeliveryRecord, res: SendResult): AttemptResult {
+  /** What an attempt's outcome means for its delivery and its webhook, under the webhook's retry policy. */
+  decide(d: DeliveryRecord, w: WebhookRecord | null, res: SendResult): AttemptResult {
     const n = d.attempts + 1;
+    const policy = policyFor(w?.retryPolicy ?? null, this.o.policy);
     const attempt = {
-      deliveryId: d.id, attempt: n, startedAt: res.startedAt, durationMs: res.durationMs, statusCode: res.statusCode,
-      outcome: res.outcome, error: res.error, responseBody: res.responseBody, remoteAddress: res.remoteAddress,
+      deliveryId: d.id, webhookId: d.webhookId, attempt: n, startedAt: res.startedAt, durationMs: res.durationMs,
+      statusCode: res.statusCode, outcome: res.outcome, error: res.error, responseBody: res.responseBody,
+      remoteAddress: res.remoteAddress, url: d.url, requestHeaders: res.requestHeaders, responseHeaders: res.responseHeaders,
     };
-    const verdict = res.outcome === 'ok' ? 'success' : res.outcome === 'http' ? classifyDetermined(res.statusCode) : 'retry';
-    if (verdict === 'success') return { attempt, status: 'delivered', nextAttemptAt: null };
-    if (verdict === 'retry' && n < this.o.policy.maxAttempts) {
-      const delay = this.o.policy.delayAfter(n, this.random());
-      this.o.log.warn({ deliveryId: d.id, webhookId: d.webhookId, attempt: n, error: res.error }, `delivery failed, retrying in ${delay} ms`);
-      return { attempt, status: 'failed', nextAttemptAt: this.o.clock.now() + delay };
+    const verdict = classify(policy, res.statusCode, res.outcome === 'refused');
+    const log = this.o.log.child({ deliveryId: d.id, webhookId: d.webhookId, eventId: d.eventId, attempt: n });
+    switch (verdict) {
+      case 'success':
+        return { attempt, status: 'delivered', nextAttemptAt: null, webhook: 'healthy' };
+      case 'gone':
+        log.warn({ statusCode: 410 }, 'endpoint answered 410 Gone: disabling the webhook');
+        return { attempt, status: 'dead', nextAttemptAt: null, webhook: { disable: 'the endpoint answered 410 Gone' } };
+      case 'retry': {
+        const wait = delayAfter(policy, n, this.random());
+        if (wait !== null) {
+          const ms = nextWait(wait, parseRetryAfter(res.retryAfter ?? undefined, this.o.clock.now()));
+          log.info({ error: res.error, retryInMs: ms }, 'delivery attempt failed; will retry');
+          return { attempt, status: 'failed', nextAttemptAt: this.o.clock.now() + ms, webhook: 'failing' };
+        }
+        log.error({ error: res.error, attempts: n, policy: policy.name }, 'failed to deliver webhook: retries exhausted');
+        return { attempt, status: 'dead', nextAttemptAt: null, webhook: 'failing' };
+      }
+      case 'final':
+        log.error({ error: res.error, statusCode: res.statusCode }, 'failed to deliver webhook: final error, not retried');
+        return { attempt, status: 'dead', nextAttemptAt: null, webhook: 'failing' };
     }
-    this.o.log.error({ deliveryId: d.id, webhookId: d.webhookId, eventId: d.eventId, attempts: n, error: res.error }, 'failed to deliver webhook');
-    return { attempt, status: 'dead', nextAttemptAt: null };
   }
 
   /** Writes buffered results; one write at a time, so results that finish together commit together. */
@@ -120,13 +210,46 @@ export class DeliveryWorker {
     while (this.flushing) await this.flushing;
     if (this.results.length === 0) return;
     const batch = this.results;
+    const dead = this.pendingDead;
     this.results = [];
-    this.flushing = this.o.store.recordAttempts(batch, this.o.clock.now())
-      .catch((e) => this.o.log.error({ err: e }, 'could not record delivery attempts; their leases will expire and they will be retried'))
-      .finally(() => { this.flushing = null; });
+    this.pendingDead = [];
+    const now = this.o.clock.now();
+    this.flushing = (async () => {
+      try {
+        const out = await this.o.store.recordAttempts(batch, now, this.o.disableAfterMs > 0 ? now - this.o.disableAfterMs : undefined);
+        await this.raiseAlerts(dead, out.disabledWebhooks, now);
+      } catch (e) {
+        this.o.log.error({ err: e }, 'could not record delivery attempts; their leases will expire and they will be sent again');
+      }
+    })().finally(() => { this.flushing = null; });
     await this.flushing;
-    const retryAt = batch.find((r) => r.status === 'failed');
-    if (retryAt) this.wake();
+    if (batch.some((r) => r.status === 'failed')) this.wake();
+  }
+
+  private async raiseAlerts(dead: DeliveryRecord[], disabled: { id: number; name: string; reason: string }[], now: number): Promise<void> {
+    for (const d of dead) {
+      this.o.events.emit('delivery:dead', { deliveryId: d.id, webhookId: d.webhookId, eventId: d.eventId, error: d.lastError });
+      await this.o.store.raiseAlert({
+        kind: 'delivery.dead', severity: 'warning', webhookId: d.webhookId, deliveryId: d.id,
+        title: d.webhookId === null ? `Delivery to ${d.url} failed` : `Deliveries to webhook ${d.webhookId} are failing`,
+        message: `delivery ${d.id} (event ${d.eventId}) to ${d.url} is dead: ${d.lastError ?? 'unknown error'}. Redeliver it with POST /api/v1/deliveries/${d.id}/redeliver.`,
+      }, now);
+    }
+    for (const w of disabled) {
+      this.hooks.delete(w.id);
+      this.o.events.emit('webhook:disabled', { webhookId: w.id, name: w.name, reason: w.reason });
+      this.o.log.error({ webhookId: w.id, reason: w.reason }, `webhook "${w.name}" disabled`);
+      await this.o.store.raiseAlert({
+        kind: 'webhook.disabled', severity: 'error', webhookId: w.id, deliveryId: null,
+        title: `Webhook "${w.name}" was disabled`,
+        message: `webhook ${w.id} was disabled: ${w.reason}. Its new events wait; fix the endpoint, then POST /api/v1/webhooks/${w.id}/enable.`,
+      }, now);
+    }
+  }
+
+  /** Forget cached webhook settings (after an edit). */
+  invalidate(webhookId?: number): void {
+    if (webhookId === undefined) this.hooks.clear(); else this.hooks.delete(webhookId);
   }
 
   /** Waits for every attempt in flight to finish and be recorded. */
@@ -143,8 +266,10 @@ export class DeliveryWorker {
     this.running = false;
     this.wake();
     await this.loopDone;
-    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => { timer = setTimeout(r, graceMs); });
     await Promise.race([this.idle(), timeout]);
+    clearTimeout(timer);
     await this.o.store.releaseDeliveries([...this.inflight.keys()], this.o.clock.now());
   }
 }

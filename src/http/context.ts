@@ -6,6 +6,8 @@ import type { TokenAuth } from './auth.js';
 import type { WebhookService } from '../sender/webhook-service.js';
 import type { ExperimentService } from '../sender/experiment-service.js';
 import type { DeliveryWorker } from '../delivery/worker.js';
+import type { Metrics } from '../delivery/metrics.js';
+import type { EngineEvents } from '../delivery/engine-events.js';
 
 export interface AppContext {
   config: Config;
@@ -15,5 +17,7 @@ export interface AppContext {
   webhooks: WebhookService;
   experiments: ExperimentService;
   worker: DeliveryWorker;
+  metrics: Metrics;
+  engineEvents: EngineEvents;
   signingKey: () => string;
 }

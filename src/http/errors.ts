@@ -29,6 +29,7 @@ export const ERROR_TYPES = {
   workspace_not_found: { reason: 'NotFound', http: 404, summary: 'No workspace has this id or name.' },
   token_not_found: { reason: 'NotFound', http: 404, summary: 'No API token has this id.' },
   delivery_not_found: { reason: 'NotFound', http: 404, summary: 'No delivery has this id.' },
+  alert_not_found: { reason: 'NotFound', http: 404, summary: 'No alert has this id.' },
   webhook_name_taken: { reason: 'AlreadyExists', http: 409, summary: 'Another webhook in the same workspace (or among global webhooks) has this name.' },
   workspace_name_taken: { reason: 'AlreadyExists', http: 409, summary: 'A workspace with this name exists.' },
   invalid_transition: { reason: 'FailedPrecondition', http: 400, summary: 'The experiment cannot move to that state from its current one.' },

@@ -11,6 +11,7 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 export function typeName(v: unknown): string {
+  if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
@@ -22,6 +23,7 @@ export function typeName(v: unknown): string {
 export class Fields {
   private readonly obj: Record<string, unknown>;
   constructor(value: unknown, private readonly where: string, known: readonly string[]) {
+    if (value === undefined) throw invalid(`${where} must be a JSON object, got an empty request body`);
     if (!isObject(value)) throw invalid(`${where} must be a JSON object, got ${typeName(value)}`);
     this.obj = value;
     const allowed = new Set<string>();

@@ -102,11 +102,11 @@ export class EventSource {
     for (const w of await tx.getWebhooks(cfg.webhook_id ?? [])) {
       if (w.workspaceId === null || w.workspaceId === e.workspaceId) targets.push(w);
     }
+    // Determined looks each name up once (`name = ? AND (workspace_id = expWs OR workspace_id IS NULL)`, one row):
+    // one webhook per name. When the workspace and the global scope both have it, the workspace's own wins.
     for (const name of cfg.webhook_name ?? []) {
-      for (const scopeId of [e.workspaceId, 0]) {
-        const w = await tx.findWebhookByName(name, scopeId);
-        if (w) targets.push(w);
-      }
+      const w = (await tx.findWebhookByName(name, e.workspaceId)) ?? (await tx.findWebhookByName(name, 0));
+      if (w) targets.push(w);
     }
     const now = this.clock.now();
     const rows: DeliveryInput[] = [];

@@ -25,7 +25,7 @@ export function parseIntegrations(v: unknown): WebhookIntegrations {
   const f = new Fields(inner, 'integrations.webhooks', ['webhookId', 'webhookName', 'exclude']);
   const ids = f.raw('webhookId');
   const names = f.raw('webhookName');
-  if (ids !== undefined && (!Array.isArray(ids) || !ids.every((x) => Number.isInteger(x) && x > 0))) {
+  if (ids !== undefined && (!Array.isArray(ids) || !ids.every((x) => Number.isInteger(x) && x > 0 && x <= 2147483647))) {
     throw invalid(`integrations.webhooks.webhook_id must be an array of webhook ids (positive whole numbers), got ${JSON.stringify(ids)}`);
   }
   if (names !== undefined && (!Array.isArray(names) || !names.every((x) => typeof x === 'string'))) {
@@ -65,6 +65,7 @@ export class ExperimentService {
         throw invalid(`experiment.startTime must be an RFC 3339 time such as 2026-01-31T12:00:00Z, got "${startRaw}"`);
       }
       if (startTime > now + 60_000) throw invalid('experiment.startTime is in the future');
+      if (startTime < Date.UTC(2000, 0, 1)) throw invalid(`experiment.startTime must be after 2000-01-01, got "${startRaw}"`);
     }
     return this.store.transaction(async (tx) => {
       let workspaceId = 1;

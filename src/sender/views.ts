@@ -29,6 +29,14 @@ export function webhookView(w: WebhookRecord, now: number) {
           previousSecretExpiresAt: w.swPreviousUntil !== null && w.swPreviousUntil > now ? iso(w.swPreviousUntil) : null,
         }
       : null,
+    ordering: w.fifo ? 'FIFO' : 'BEST_EFFORT',
+    retryPolicy: w.retryPolicy,
+    timeoutMs: w.timeoutMs,
+    maxConcurrency: w.maxConcurrency,
+    paused: w.paused,
+    disabledAt: iso(w.disabledAt),
+    disabledReason: w.disabledReason,
+    failingSince: iso(w.failingSince),
     createdAt: iso(w.createdAt),
     updatedAt: iso(w.updatedAt),
   };
@@ -66,6 +74,7 @@ export function tokenView(t: TokenRecord) {
 export function deliveryView(d: DeliveryRecord, withPayload = false) {
   return {
     id: d.id, eventId: d.eventId, webhookId: d.webhookId ?? 0, url: d.url, eventType: d.eventType, status: d.status,
+    redeliveryOf: d.redeliveryOf,
     attempts: d.attempts, nextAttemptAt: d.status === 'pending' || d.status === 'failed' ? iso(d.nextAttemptAt) : null,
     lastStatusCode: d.lastStatus, lastError: d.lastError, createdAt: iso(d.createdAt), updatedAt: iso(d.updatedAt),
     ...(withPayload ? { payload: d.payload, contentType: d.contentType, signed: d.signed } : {}),
@@ -74,7 +83,9 @@ export function deliveryView(d: DeliveryRecord, withPayload = false) {
 
 export function attemptView(a: AttemptRecord) {
   return {
-    id: a.id, attempt: a.attempt, startedAt: iso(a.startedAt), durationMs: a.durationMs, statusCode: a.statusCode,
-    outcome: a.outcome, error: a.error, responseBody: a.responseBody, remoteAddress: a.remoteAddress,
+    id: a.id, deliveryId: a.deliveryId, webhookId: a.webhookId ?? 0, attempt: a.attempt, startedAt: iso(a.startedAt),
+    durationMs: a.durationMs, url: a.url, requestHeaders: a.requestHeaders, statusCode: a.statusCode,
+    responseHeaders: a.responseHeaders, responseBody: a.responseBody, outcome: a.outcome, error: a.error,
+    remoteAddress: a.remoteAddress,
   };
 }

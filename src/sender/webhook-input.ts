@@ -3,9 +3,14 @@ import { RE2JS } from 're2js';
 import { ApiError, invalid } from '../http/errors.js';
 import { Fields, isObject, typeName } from '../http/fields.js';
 import { EXPERIMENT_STATES, TRIGGER_TYPES, WEBHOOK_MODES, WEBHOOK_TYPES, type WebhookMode, type WebhookType } from '../core/types.js';
-import type { SignatureScheme, TriggerInput } from '../store/store.js';
+import type { RetrySpec, SignatureScheme, TriggerInput } from '../store/store.js';
+import { MAX_CUSTOM_ATTEMPTS, MAX_WAIT_MS } from '../core/retry.js';
 
-const WEBHOOK_FIELDS = ['id', 'url', 'triggers', 'webhookType', 'name', 'workspaceId', 'mode', 'signatureSchemes'] as const;
+const WEBHOOK_FIELDS = [
+  'id', 'url', 'triggers', 'webhookType', 'name', 'workspaceId', 'mode', 'signatureSchemes',
+  // Delivery settings (extensions):
+  'ordering', 'retryPolicy', 'timeoutMs', 'maxConcurrency',
+] as const;
 const TRIGGER_FIELDS = ['id', 'triggerType', 'condition', 'webhookId'] as const;
 export const MAX_TRIGGERS = 100;
 export const MAX_NAME = 255;
@@ -21,6 +26,15 @@ export function parseWebhookUrl(v: string | undefined, where: string): string {
   if (v === undefined || v.trim() === '') throw new ApiError('invalid_url', `valid url required: ${where} is empty`);
   const s = v.trim();
   if (s.length > MAX_URL) throw new ApiError('invalid_url', `valid url required: ${where} is longer than ${MAX_URL} characters`);
+  // WHATWG URL parsing silently drops tabs and newlines and accepts `http:host` or `http:///host`: the stored URL
+  // would not be the one requests go to. Reject those, as Go's url.Parse rejects control characters.
+  if (/[\u0000-\u001f\u007f]/.test(s)) {
+    throw new ApiError('invalid_url', `valid url required: ${where} contains a control character (newline, tab, …); percent-encode it or remove it`);
+  }
+  if (/^(localhost|[a-z0-9-]+(\.[a-z0-9-]+)+):\d+(\/|$)/i.test(s)) {
+    // `new URL('localhost:8181')` reads "localhost" as the scheme; Determined accepts this form, Switchyard cannot send to it.
+    throw new ApiError('invalid_url', `valid url required: "${s}" has no scheme; write it like http://${s}`);
+  }
   let u: URL;
   try {
     u = new URL(s);
@@ -30,7 +44,9 @@ export function parseWebhookUrl(v: string | undefined, where: string): string {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new ApiError('invalid_url', `valid url required: "${s}" uses ${u.protocol.replace(':', '')}; only http and https URLs can receive webhooks`);
   }
-  if (!u.hostname) throw new ApiError('invalid_url', `valid url required: "${s}" has no host`);
+  if (!u.hostname || !/^https?:\/\/[^/?#]/i.test(s)) {
+    throw new ApiError('invalid_url', `valid url required: "${s}" has no host; write it like ${u.protocol}//hooks.example.com/path`);
+  }
   return s;
 }
 
@@ -115,13 +131,61 @@ function parseSchemes(f: Fields): SignatureScheme[] | undefined {
 
 function parseName(f: Fields): string | undefined {
   const n = f.string('name', { max: MAX_NAME, trim: true });
-  if (n !== undefined && /[\u0000-\u001f]/.test(n)) throw invalid('name must not contain control characters');
+  if (n !== undefined && /[\u0000-\u001f\u007f]/.test(n)) throw invalid('name must not contain control characters');
+  if (n !== undefined && /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(n)) {
+    throw invalid('name is not valid Unicode (it has an unpaired surrogate such as \\ud800)');
+  }
   return n;
 }
 
 export interface ParsedWebhook {
   url: string; webhookType: WebhookType; workspaceId: number | null; name: string | undefined; mode: WebhookMode;
-  schemes: SignatureScheme[]; triggers: TriggerInput[];
+  schemes: SignatureScheme[]; triggers: TriggerInput[]; settings: DeliverySettings;
+}
+
+/** Per-webhook delivery settings: ordering, retry policy, timeout and concurrency (absent = leave as is). */
+export interface DeliverySettings {
+  fifo?: boolean; retryPolicy?: RetrySpec | null; timeoutMs?: number | null; maxConcurrency?: number | null;
+}
+
+function parseRetryPolicy(v: unknown): RetrySpec | null {
+  const hint = 'use "default", "determined", "inherit" (the server\'s policy) or {"policy": "custom", "scheduleSeconds": [5, 60, 600]}';
+  if (typeof v === 'string') {
+    if (v === 'inherit') return null;
+    if (v === 'default' || v === 'determined') return { policy: v };
+    throw invalid(`retryPolicy: "${v}" is not a policy; ${hint}`);
+  }
+  const f = new Fields(v, 'retryPolicy', ['policy', 'scheduleSeconds']);
+  const p = f.string('policy', { required: true });
+  if (p === 'default' || p === 'determined') {
+    if (f.has('scheduleSeconds')) throw invalid('retryPolicy.scheduleSeconds goes only with "policy": "custom"');
+    return { policy: p };
+  }
+  if (p !== 'custom') throw invalid(`retryPolicy.policy: "${p}" is not a policy; ${hint}`);
+  const sched = f.raw('scheduleSeconds');
+  if (!Array.isArray(sched) || sched.length === 0 || sched.length > MAX_CUSTOM_ATTEMPTS - 1
+    || !sched.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0 && x * 1000 <= MAX_WAIT_MS)) {
+    throw invalid(`retryPolicy.scheduleSeconds must be a list of 1 to ${MAX_CUSTOM_ATTEMPTS - 1} waits in seconds, each from 0 to ${MAX_WAIT_MS / 1000} (7 days), e.g. [5, 60, 600]`);
+  }
+  return { policy: 'custom', scheduleSeconds: sched as number[] };
+}
+
+export function parseDeliverySettings(f: Fields): DeliverySettings {
+  const out: DeliverySettings = {};
+  const ordering = f.string('ordering');
+  if (ordering !== undefined) {
+    if (ordering !== 'FIFO' && ordering !== 'BEST_EFFORT') throw invalid(`ordering must be "BEST_EFFORT" (the default) or "FIFO" (one at a time, in order), got "${ordering}"`);
+    out.fifo = ordering === 'FIFO';
+  }
+  if (f.has('retryPolicy')) out.retryPolicy = parseRetryPolicy(f.raw('retryPolicy'));
+  const timeout = f.int('timeoutMs', { min: 0, max: 600_000 });
+  if (timeout !== undefined) {
+    if (timeout !== 0 && timeout < 100) throw invalid('timeoutMs must be 0 (the server\'s default) or from 100 to 600000');
+    out.timeoutMs = timeout === 0 ? null : timeout;
+  }
+  const conc = f.int('maxConcurrency', { min: 0, max: 10_000 });
+  if (conc !== undefined) out.maxConcurrency = conc === 0 ? null : conc;
+  return out;
 }
 
 export function parseWebhookCreate(body: unknown): ParsedWebhook {
@@ -136,6 +200,7 @@ export function parseWebhookCreate(body: unknown): ParsedWebhook {
   return {
     url, webhookType: t ?? 'DEFAULT', workspaceId: ws === 0 ? null : ws, name: parseName(f), mode,
     schemes: parseSchemes(f) ?? ['determined'], triggers: parseTriggers(f.raw('triggers'), mode),
+    settings: parseDeliverySettings(f),
   };
 }
 
@@ -143,6 +208,7 @@ export interface ParsedWebhookPatch {
   url?: string; name?: string; webhookType?: WebhookType; mode?: WebhookMode; schemes?: SignatureScheme[];
   /** Raw triggers, validated against the resulting mode by the caller. */
   triggers?: unknown;
+  settings?: DeliverySettings;
 }
 
 export function parseWebhookPatch(body: unknown): ParsedWebhookPatch {
@@ -162,9 +228,11 @@ export function parseWebhookPatch(body: unknown): ParsedWebhookPatch {
   const schemes = parseSchemes(f);
   if (schemes) out.schemes = schemes;
   if (f.has('triggers')) out.triggers = f.raw('triggers');
+  const settings = parseDeliverySettings(f);
+  if (Object.keys(settings).length > 0) out.settings = settings;
   if (f.has('workspaceId')) throw invalid('workspaceId cannot be changed: create a new webhook in the other workspace and delete this one');
   if (Object.keys(out).length === 0) {
-    throw invalid('nothing to change: give at least one of url, name, webhookType, mode, triggers, signatureSchemes');
+    throw invalid('nothing to change: give at least one of url, name, webhookType, mode, triggers, signatureSchemes, ordering, retryPolicy, timeoutMs, maxConcurrency');
   }
   return out;
 }

@@ -13,7 +13,11 @@ import { Fields } from '../http/fields.js';
 export const DEFAULT_ROTATION_OVERLAP_SEC = 24 * 3600;
 
 export class WebhookService {
-  constructor(private readonly store: Store, private readonly clock: Clock, private readonly sender: HttpSender) {}
+  constructor(
+    private readonly store: Store, private readonly clock: Clock, private readonly sender: HttpSender,
+    /** Told after a webhook changes, so cached copies (the delivery worker's) are dropped at once. */
+    private readonly onChange: (id: number) => void = () => {},
+  ) {}
 
   list(): Promise<WebhookRecord[]> {
     return this.store.listWebhooks();
@@ -40,6 +44,10 @@ export class WebhookService {
   }
 
   async create(caller: Caller, body: unknown): Promise<WebhookRecord> {
+    // Determined authorizes before it validates (§2.1): a non-admin posting a global webhook gets the 403 even when
+    // the body is invalid too. A workspaceId the parser would refuse is left to the parser.
+    const ws = workspaceIdOf(body);
+    if (ws !== undefined) requireCanEditWebhook(caller, ws);
     const p = parseWebhookCreate(body);
     requireCanEditWebhook(caller, p.workspaceId);
     const now = this.clock.now();
@@ -51,14 +59,14 @@ export class WebhookService {
       await svc.checkNameFree(name, p.workspaceId);
       return tx.createWebhook({
         url: p.url, webhookType: p.webhookType, workspaceId: p.workspaceId, name, mode: p.mode, schemes: p.schemes,
-        swSecret: p.schemes.includes('standard') ? generateStandardSecret() : null,
+        swSecret: p.schemes.includes('standard') ? generateStandardSecret() : null, ...p.settings,
       }, p.triggers, now);
     });
   }
 
   async patch(caller: Caller, id: number, body: unknown): Promise<WebhookRecord> {
     const p = parseWebhookPatch(body);
-    return this.store.transaction(async (tx) => {
+    const updated = await this.store.transaction(async (tx) => {
       const svc = new WebhookService(tx, this.clock, this.sender);
       const w = await svc.get(id);
       requireCanEditWebhook(caller, w.workspaceId);
@@ -70,16 +78,19 @@ export class WebhookService {
       if (p.name !== undefined) await svc.checkNameFree(p.name, w.workspaceId, id);
       const swSecret = p.schemes?.includes('standard') && !w.swSecret ? generateStandardSecret() : undefined;
       const updated = await tx.updateWebhook(id, {
-        url: p.url, name: p.name, webhookType: p.webhookType, mode: p.mode, schemes: p.schemes, swSecret,
+        url: p.url, name: p.name, webhookType: p.webhookType, mode: p.mode, schemes: p.schemes, swSecret, ...p.settings,
       }, triggers, this.clock.now());
       return updated!;
     });
+    this.onChange(id);
+    return updated;
   }
 
   async delete(caller: Caller, id: number): Promise<void> {
     const w = await this.get(id);
     requireCanEditWebhook(caller, w.workspaceId);
     await this.store.deleteWebhook(id);
+    this.onChange(id);
   }
 
   /** The full Standard Webhooks secret(s), for configuring a receiver. */
@@ -97,7 +108,7 @@ export class WebhookService {
   async rotateSecret(caller: Caller, id: number, body: unknown): Promise<WebhookRecord> {
     const f = new Fields(body ?? {}, 'body', ['overlapSeconds']);
     const overlap = f.int('overlapSeconds', { min: 0, max: 30 * 24 * 3600 }) ?? DEFAULT_ROTATION_OVERLAP_SEC;
-    return this.store.transaction(async (tx) => {
+    const rotated = await this.store.transaction(async (tx) => {
       const w = await new WebhookService(tx, this.clock, this.sender).get(id);
       requireCanEditWebhook(caller, w.workspaceId);
       if (!w.schemes.includes('standard') || !w.swSecret) {
@@ -109,6 +120,8 @@ export class WebhookService {
         swPreviousUntil: overlap > 0 ? now + overlap * 1000 : null,
       }, undefined, now))!;
     });
+    this.onChange(id);
+    return rotated;
   }
 
   /**
@@ -133,6 +146,17 @@ export class WebhookService {
     }
     return { completed: true, statusCode: res.statusCode, durationMs: res.durationMs };
   }
+}
+
+/** The workspace a create body names (null = global: absent, null or 0), read leniently; undefined when it is malformed. */
+function workspaceIdOf(body: unknown): number | null | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const o = body as Record<string, unknown>;
+  const v = 'workspaceId' in o ? o.workspaceId : o.workspace_id;
+  if (v === undefined || v === null) return null;
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return undefined;
+  return n === 0 ? null : n;
 }
 
 /** The Standard Webhooks secrets that sign right now: the current one, plus the previous one during its overlap. */

@@ -40,6 +40,16 @@ export interface WebhookTable {
   sw_previous_until: number | null;
   created_at: number;
   updated_at: number;
+  paused: Generated<number>;
+  disabled_at: number | null;
+  disabled_reason: string | null;
+  /** Start of the current run of failed attempts; null after any success. */
+  failing_since: number | null;
+  /** JSON RetrySpec, or null for the server default. */
+  retry_policy: string | null;
+  timeout_ms: number | null;
+  max_concurrency: number | null;
+  fifo: Generated<number>;
 }
 
 export interface TriggerTable {
@@ -97,6 +107,7 @@ export interface DeliveryTable {
   last_error: string | null;
   created_at: number;
   updated_at: number;
+  redelivery_of: number | null;
 }
 
 export interface AttemptTable {
@@ -111,6 +122,26 @@ export interface AttemptTable {
   error: string | null;
   response_body: string | null;
   remote_address: string | null;
+  url: string | null;
+  request_headers: string | null;
+  response_headers: string | null;
+  webhook_id: number | null;
+}
+
+export interface AlertTable {
+  id: Generated<number>;
+  /** delivery.dead | webhook.disabled */
+  kind: string;
+  severity: string;
+  webhook_id: number | null;
+  delivery_id: number | null;
+  title: string;
+  message: string;
+  /** Alerts of one kind for one webhook coalesce while unacknowledged. */
+  count: number;
+  created_at: number;
+  last_at: number;
+  acknowledged_at: number | null;
 }
 
 export interface DB {
@@ -125,4 +156,5 @@ export interface DB {
   task_log_triggers: TaskLogTriggerTable;
   deliveries: DeliveryTable;
   delivery_attempts: AttemptTable;
+  alerts: AlertTable;
 }

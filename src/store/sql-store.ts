@@ -3,11 +3,12 @@
  * `onConflict` and `returning`, which Kysely compiles for both.
  */
 import { Kysely, sql, type Selectable, type Transaction } from 'kysely';
-import type { DB, DeliveryTable, ExperimentTable, TriggerTable, WebhookTable } from './schema.js';
+import type { AlertTable, AttemptTable, DB, DeliveryTable, ExperimentTable, TriggerTable, WebhookTable } from './schema.js';
 import type {
-  AttemptRecord, AttemptResult, DeliveryFilter, DeliveryInput, DeliveryRecord, DeliveryStatus, ExperimentInput,
-  ExperimentRecord, SignatureScheme, Store, TaskRecord, TokenRecord, TokenRole, TriggerInput, TriggerMatch,
-  TriggerRecord, WebhookInput, WebhookPatch, WebhookRecord, WorkspaceRecord,
+  AlertInput, AlertRecord, AttemptFilter, AttemptRecord, AttemptResult, ClaimOptions, DeliveryFilter, DeliveryInput,
+  DeliveryRecord, DeliveryStatus, ExperimentInput, ExperimentRecord, OutboxStats, RecordOutcome, RetrySpec,
+  SignatureScheme, Store, TaskRecord, TokenRecord, TokenRole, TriggerInput, TriggerMatch, TriggerRecord, WebhookInput,
+  WebhookPatch, WebhookRecord, WorkspaceRecord,
 } from './store.js';
 import type { TriggerType, WebhookMode, WebhookType } from '../core/types.js';
 
@@ -24,6 +25,9 @@ function toWebhook(r: Row<WebhookTable>, triggers: TriggerRecord[]): WebhookReco
     mode: r.mode as WebhookMode, schemes: ['determined', ...extra.filter((s) => s !== 'determined')],
     swSecret: r.sw_secret, swPreviousSecret: r.sw_previous_secret, swPreviousUntil: r.sw_previous_until,
     createdAt: r.created_at, updatedAt: r.updated_at, triggers,
+    paused: r.paused === 1, disabledAt: r.disabled_at, disabledReason: r.disabled_reason, failingSince: r.failing_since,
+    retryPolicy: r.retry_policy ? (JSON.parse(r.retry_policy) as RetrySpec) : null, timeoutMs: r.timeout_ms,
+    maxConcurrency: r.max_concurrency, fifo: r.fifo === 1,
   };
 }
 
@@ -45,9 +49,29 @@ function toDelivery(r: Row<DeliveryTable>): DeliveryRecord {
     id: r.id, eventId: r.event_id, webhookId: r.webhook_id, url: r.url, eventType: r.event_type, payload: r.payload,
     contentType: r.content_type, signed: r.signed === 1, status: r.status as DeliveryStatus, attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at, leaseUntil: r.lease_until, lastStatus: r.last_status, lastError: r.last_error,
-    createdAt: r.created_at, updatedAt: r.updated_at,
+    createdAt: r.created_at, updatedAt: r.updated_at, redeliveryOf: r.redelivery_of,
   };
 }
+
+function toAttempt(r: Row<AttemptTable>): AttemptRecord {
+  return {
+    id: r.id, deliveryId: r.delivery_id, webhookId: r.webhook_id, attempt: r.attempt, startedAt: r.started_at,
+    durationMs: r.duration_ms, statusCode: r.status_code, outcome: r.outcome as AttemptRecord['outcome'], error: r.error,
+    responseBody: r.response_body, remoteAddress: r.remote_address, url: r.url ?? '',
+    requestHeaders: r.request_headers ? JSON.parse(r.request_headers) : {},
+    responseHeaders: r.response_headers ? JSON.parse(r.response_headers) : null,
+  };
+}
+
+function toAlert(r: Row<AlertTable>): AlertRecord {
+  return {
+    id: r.id, kind: r.kind as AlertRecord['kind'], severity: r.severity as AlertRecord['severity'], webhookId: r.webhook_id,
+    deliveryId: r.delivery_id, title: r.title, message: r.message, count: r.count, createdAt: r.created_at,
+    lastAt: r.last_at, acknowledgedAt: r.acknowledged_at,
+  };
+}
+
+const OPEN_STATUSES = ['pending', 'delivering', 'failed'] as const;
 
 function toToken(r: { id: number; name: string; role: string; prefix: string; created_at: number; last_used_at: number | null; revoked_at: number | null }): TokenRecord {
   return {
@@ -173,6 +197,8 @@ export class SqlStore implements Store {
         url: w.url, webhook_type: w.webhookType, workspace_id: w.workspaceId, scope_id: w.workspaceId ?? 0, name: w.name,
         mode: w.mode, schemes: schemesColumn(w.schemes), sw_secret: w.swSecret, sw_previous_secret: null,
         sw_previous_until: null, created_at: now, updated_at: now,
+        retry_policy: w.retryPolicy ? JSON.stringify(w.retryPolicy) : null, timeout_ms: w.timeoutMs ?? null,
+        max_concurrency: w.maxConcurrency ?? null, fifo: w.fifo ? 1 : 0,
       }).returning('id').executeTakeFirstOrThrow();
       await self.insertTriggers(r.id, triggers);
       return (await self.getWebhook(r.id))!;
@@ -190,6 +216,14 @@ export class SqlStore implements Store {
       if (patch.swSecret !== undefined) set.sw_secret = patch.swSecret;
       if (patch.swPreviousSecret !== undefined) set.sw_previous_secret = patch.swPreviousSecret;
       if (patch.swPreviousUntil !== undefined) set.sw_previous_until = patch.swPreviousUntil;
+      if (patch.paused !== undefined) set.paused = patch.paused ? 1 : 0;
+      if (patch.disabledAt !== undefined) set.disabled_at = patch.disabledAt;
+      if (patch.disabledReason !== undefined) set.disabled_reason = patch.disabledReason;
+      if (patch.failingSince !== undefined) set.failing_since = patch.failingSince;
+      if (patch.retryPolicy !== undefined) set.retry_policy = patch.retryPolicy ? JSON.stringify(patch.retryPolicy) : null;
+      if (patch.timeoutMs !== undefined) set.timeout_ms = patch.timeoutMs;
+      if (patch.maxConcurrency !== undefined) set.max_concurrency = patch.maxConcurrency;
+      if (patch.fifo !== undefined) set.fifo = patch.fifo ? 1 : 0;
       const r = await self.db.updateTable('webhooks').set(set as never).where('id', '=', id).executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) return null;
       if (triggers) {
@@ -270,30 +304,38 @@ export class SqlStore implements Store {
     }))).returning('id').execute();
     return out.map((r) => r.id);
   }
-  async claimDeliveries(now: number, limit: number, leaseUntil: number): Promise<DeliveryRecord[]> {
+  async claimDeliveries(now: number, limit: number, leaseUntil: number, opts: ClaimOptions = { excludeWebhooks: [] }): Promise<DeliveryRecord[]> {
     return this.transaction(async (tx) => {
       const self = tx as SqlStore;
-      const due = await self.db.selectFrom('deliveries').select('id')
-        .where((eb) => eb.or([
-          eb.and([eb('status', 'in', ['pending', 'failed']), eb('next_attempt_at', '<=', now)]),
-          eb.and([eb('status', '=', 'delivering'), eb('lease_until', '<=', now)]),
-        ]))
-        .orderBy('next_attempt_at').orderBy('id').limit(limit).execute();
-      if (due.length === 0) return [];
+      const exclude = opts.excludeWebhooks.length ? opts.excludeWebhooks : [-1];
+      const due = await sql<{ id: number }>`
+        SELECT d.id FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+        WHERE ((d.status IN ('pending', 'failed') AND d.next_attempt_at <= ${now})
+               OR (d.status = 'delivering' AND d.lease_until <= ${now}))
+          AND (w.id IS NULL OR (w.paused = 0 AND w.disabled_at IS NULL))
+          AND (d.webhook_id IS NULL OR d.webhook_id NOT IN (${sql.join(exclude)}))
+          AND (w.id IS NULL OR w.fifo = 0 OR d.id = (
+                SELECT MIN(o.id) FROM deliveries o
+                WHERE o.webhook_id = d.webhook_id AND o.status IN ('pending', 'delivering', 'failed')))
+        ORDER BY d.next_attempt_at, d.id
+        LIMIT ${limit}`.execute(self.db);
+      if (due.rows.length === 0) return [];
       const rows = await self.db.updateTable('deliveries')
         .set({ status: 'delivering', lease_until: leaseUntil, updated_at: now })
-        .where('id', 'in', due.map((d) => d.id)).returningAll().execute();
-      return rows.map(toDelivery).sort((a, b) => a.id - b.id);
+        .where('id', 'in', due.rows.map((d) => d.id)).returningAll().execute();
+      return rows.map(toDelivery).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id);
     });
   }
-  async recordAttempts(results: AttemptResult[], now: number): Promise<void> {
-    if (results.length === 0) return;
-    await this.transaction(async (tx) => {
+  async recordAttempts(results: AttemptResult[], now: number, disableFailingSince?: number): Promise<RecordOutcome> {
+    if (results.length === 0) return { disabledWebhooks: [] };
+    return this.transaction(async (tx) => {
       const self = tx as SqlStore;
       await self.db.insertInto('delivery_attempts').values(results.map(({ attempt: a }) => ({
-        delivery_id: a.deliveryId, attempt: a.attempt, started_at: a.startedAt, duration_ms: a.durationMs,
-        status_code: a.statusCode, outcome: a.outcome, error: a.error, response_body: a.responseBody,
-        remote_address: a.remoteAddress,
+        delivery_id: a.deliveryId, webhook_id: a.webhookId, attempt: a.attempt, started_at: a.startedAt,
+        duration_ms: a.durationMs, status_code: a.statusCode, outcome: a.outcome, error: a.error,
+        response_body: a.responseBody, remote_address: a.remoteAddress, url: a.url,
+        request_headers: JSON.stringify(a.requestHeaders),
+        response_headers: a.responseHeaders ? JSON.stringify(a.responseHeaders) : null,
       }))).execute();
       for (const r of results) {
         await self.db.updateTable('deliveries').set({
@@ -302,6 +344,44 @@ export class SqlStore implements Store {
           ...(r.nextAttemptAt !== null ? { next_attempt_at: r.nextAttemptAt } : {}),
         }).where('id', '=', r.attempt.deliveryId).execute();
       }
+      // Each webhook's run of failures: cleared by any success, started by the first failure after one.
+      const healthy = new Set<number>();
+      const failing = new Map<number, number>();
+      const disable = new Map<number, string>();
+      for (const r of results) {
+        const id = r.attempt.webhookId;
+        if (id === null) continue;
+        if (r.webhook === 'healthy') { healthy.add(id); failing.delete(id); }
+        else {
+          if (!healthy.has(id) && !failing.has(id)) failing.set(id, r.attempt.startedAt);
+          if (typeof r.webhook === 'object') disable.set(id, r.webhook.disable);
+        }
+      }
+      if (healthy.size) {
+        await self.db.updateTable('webhooks').set({ failing_since: null })
+          .where('id', 'in', [...healthy]).where('failing_since', 'is not', null).execute();
+      }
+      for (const [id, since] of failing) {
+        await self.db.updateTable('webhooks').set({ failing_since: since })
+          .where('id', '=', id).where('failing_since', 'is', null).execute();
+      }
+      const disabled: RecordOutcome['disabledWebhooks'] = [];
+      for (const [id, reason] of disable) {
+        const r = await self.db.updateTable('webhooks').set({ disabled_at: now, disabled_reason: reason, updated_at: now })
+          .where('id', '=', id).where('disabled_at', 'is', null).returning(['id', 'name']).executeTakeFirst();
+        if (r) disabled.push({ id: r.id, name: r.name, reason });
+      }
+      if (disableFailingSince !== undefined && failing.size) {
+        const rows = await self.db.selectFrom('webhooks').select(['id', 'name', 'failing_since'])
+          .where('id', 'in', [...failing.keys()]).where('disabled_at', 'is', null)
+          .where('failing_since', '<=', disableFailingSince).execute();
+        for (const r of rows) {
+          const reason = `every attempt has failed since ${new Date(r.failing_since!).toISOString()}`;
+          await self.db.updateTable('webhooks').set({ disabled_at: now, disabled_reason: reason, updated_at: now }).where('id', '=', r.id).execute();
+          disabled.push({ id: r.id, name: r.name, reason });
+        }
+      }
+      return { disabledWebhooks: disabled };
     });
   }
   async releaseDeliveries(ids: number[], now: number): Promise<void> {
@@ -318,16 +398,107 @@ export class SqlStore implements Store {
     let q = this.db.selectFrom('deliveries').selectAll();
     if (f.webhookId !== undefined) q = q.where('webhook_id', '=', f.webhookId);
     if (f.status !== undefined) q = q.where('status', '=', f.status);
+    if (f.eventType !== undefined) q = q.where('event_type', '=', f.eventType);
+    if (f.since !== undefined) q = q.where('created_at', '>=', f.since);
+    if (f.until !== undefined) q = q.where('created_at', '<', f.until);
     if (f.beforeId !== undefined) q = q.where('id', '<', f.beforeId);
     return (await q.orderBy('id', 'desc').limit(f.limit).execute()).map(toDelivery);
   }
   async listAttempts(deliveryId: number): Promise<AttemptRecord[]> {
     const rows = await this.db.selectFrom('delivery_attempts').selectAll().where('delivery_id', '=', deliveryId).orderBy('id').execute();
-    return rows.map((r) => ({
-      id: r.id, deliveryId: r.delivery_id, attempt: r.attempt, startedAt: r.started_at, durationMs: r.duration_ms,
-      statusCode: r.status_code, outcome: r.outcome as AttemptRecord['outcome'], error: r.error,
-      responseBody: r.response_body, remoteAddress: r.remote_address,
-    }));
+    return rows.map(toAttempt);
+  }
+  async findAttempts(f: AttemptFilter): Promise<AttemptRecord[]> {
+    let q = this.db.selectFrom('delivery_attempts').selectAll();
+    if (f.webhookId !== undefined) q = q.where('webhook_id', '=', f.webhookId);
+    if (f.deliveryId !== undefined) q = q.where('delivery_id', '=', f.deliveryId);
+    if (f.outcome !== undefined) q = q.where('outcome', '=', f.outcome);
+    if (f.since !== undefined) q = q.where('started_at', '>=', f.since);
+    if (f.until !== undefined) q = q.where('started_at', '<', f.until);
+    if (f.beforeId !== undefined) q = q.where('id', '<', f.beforeId);
+    return (await q.orderBy('id', 'desc').limit(f.limit).execute()).map(toAttempt);
+  }
+  async redeliver(ids: number[], now: number): Promise<number[]> {
+    if (ids.length === 0) return [];
+    return this.transaction(async (tx) => {
+      const self = tx as SqlStore;
+      const rows = await self.db.selectFrom('deliveries').leftJoin('webhooks', 'webhooks.id', 'deliveries.webhook_id')
+        .select(['deliveries.id', 'deliveries.event_id', 'deliveries.webhook_id', 'deliveries.url as old_url', 'webhooks.url as new_url',
+          'deliveries.event_type', 'deliveries.payload', 'deliveries.content_type', 'deliveries.signed'])
+        .where('deliveries.id', 'in', ids).orderBy('deliveries.id').execute();
+      if (rows.length === 0) return [];
+      const out = await self.db.insertInto('deliveries').values(rows.map((r) => ({
+        event_id: r.event_id, webhook_id: r.webhook_id, url: r.new_url ?? r.old_url, event_type: r.event_type,
+        payload: r.payload, content_type: r.content_type, signed: r.signed, status: 'pending', attempts: 0,
+        next_attempt_at: now, lease_until: null, last_status: null, last_error: null, created_at: now, updated_at: now,
+        redelivery_of: r.id,
+      }))).returning('id').execute();
+      return out.map((r) => r.id);
+    });
+  }
+  async deadDeliveryIds(webhookId: number, since: number, until: number, limit: number): Promise<number[]> {
+    const rows = await this.db.selectFrom('deliveries').select('id').where('webhook_id', '=', webhookId)
+      .where('status', '=', 'dead').where('created_at', '>=', since).where('created_at', '<', until)
+      .orderBy('id').limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
+  async outboxStats(_now: number): Promise<OutboxStats> {
+    const rows = await this.db.selectFrom('deliveries').select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('status', '!=', 'delivered').groupBy('status').execute();
+    const n = (st: string) => Number(rows.find((r) => r.status === st)?.n ?? 0);
+    const oldest = await this.db.selectFrom('deliveries').select((eb) => eb.fn.min<number>('created_at').as('t'))
+      .where('status', 'in', [...OPEN_STATUSES]).executeTakeFirst();
+    return {
+      pending: n('pending'), failed: n('failed'), delivering: n('delivering'), dead: n('dead'),
+      oldestDueCreatedAt: oldest?.t === null || oldest?.t === undefined ? null : Number(oldest.t),
+    };
+  }
+  async sweep(before: number, keepAttempts: number): Promise<{ deliveries: number; attempts: number }> {
+    return this.transaction(async (tx) => {
+      const self = tx as SqlStore;
+      let attempts = Number((await self.db.deleteFrom('delivery_attempts').where('started_at', '<', before)
+        .where('delivery_id', 'in', (eb) => eb.selectFrom('deliveries').select('id').where('status', 'in', ['delivered', 'dead']))
+        .executeTakeFirst()).numDeletedRows);
+      const newest = await self.db.selectFrom('delivery_attempts').select('id').orderBy('id', 'desc').offset(keepAttempts).limit(1).executeTakeFirst();
+      if (newest) {
+        attempts += Number((await self.db.deleteFrom('delivery_attempts').where('id', '<=', newest.id).executeTakeFirst()).numDeletedRows);
+      }
+      const deliveries = Number((await self.db.deleteFrom('deliveries').where('status', 'in', ['delivered', 'dead'])
+        .where('updated_at', '<', before).executeTakeFirst()).numDeletedRows);
+      return { deliveries, attempts };
+    });
+  }
+
+  // alerts
+  async raiseAlert(a: AlertInput, now: number): Promise<AlertRecord> {
+    return this.transaction(async (tx) => {
+      const self = tx as SqlStore;
+      let q = self.db.selectFrom('alerts').selectAll().where('kind', '=', a.kind).where('acknowledged_at', 'is', null);
+      q = a.webhookId === null ? q.where('webhook_id', 'is', null) : q.where('webhook_id', '=', a.webhookId);
+      const open = await q.orderBy('id', 'desc').executeTakeFirst();
+      if (open) {
+        const r = await self.db.updateTable('alerts').set({ count: open.count + 1, last_at: now, message: a.message, delivery_id: a.deliveryId })
+          .where('id', '=', open.id).returningAll().executeTakeFirstOrThrow();
+        return toAlert(r);
+      }
+      const r = await self.db.insertInto('alerts').values({
+        kind: a.kind, severity: a.severity, webhook_id: a.webhookId, delivery_id: a.deliveryId, title: a.title,
+        message: a.message, count: 1, created_at: now, last_at: now, acknowledged_at: null,
+      }).returningAll().executeTakeFirstOrThrow();
+      return toAlert(r);
+    });
+  }
+  async listAlerts(opts: { limit: number; open?: boolean }): Promise<AlertRecord[]> {
+    let q = this.db.selectFrom('alerts').selectAll();
+    if (opts.open === true) q = q.where('acknowledged_at', 'is', null);
+    if (opts.open === false) q = q.where('acknowledged_at', 'is not', null);
+    return (await q.orderBy('last_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute()).map(toAlert);
+  }
+  async acknowledgeAlert(id: number, now: number): Promise<boolean> {
+    const r = await this.db.updateTable('alerts').set({ acknowledged_at: now }).where('id', '=', id)
+      .where('acknowledged_at', 'is', null).executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) return true;
+    return (await this.db.selectFrom('alerts').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
   }
   async nextDueAt(): Promise<number | null> {
     const r = await this.db.selectFrom('deliveries')

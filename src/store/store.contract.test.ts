@@ -107,10 +107,13 @@ for (const impl of stores) {
     assert.equal(await s.nextDueAt(), T0 + 1000, 'the next thing due is a lease expiry');
     const again = await s.claimDeliveries(T0 + 1000, 10, T0 + 2000);
     assert.deepEqual(again.map((d) => d.eventId), ['e-1', 'e-2'], 'a dead worker\'s rows come back after the lease');
-    const attempt = (id: number, n: number) => ({ deliveryId: id, attempt: n, startedAt: T0, durationMs: 3, statusCode: 500, outcome: 'http' as const, error: 'HTTP 500', responseBody: 'no', remoteAddress: null });
+    const attempt = (id: number, n: number) => ({
+      deliveryId: id, webhookId: null, attempt: n, startedAt: T0, durationMs: 3, statusCode: 500, outcome: 'http' as const,
+      error: 'HTTP 500', responseBody: 'no', remoteAddress: null, url: 'http://x', requestHeaders: { a: 'b' }, responseHeaders: null,
+    });
     await s.recordAttempts([
-      { attempt: { ...attempt(again[0]!.id, 1), statusCode: 200, outcome: 'ok', error: null }, status: 'delivered', nextAttemptAt: null },
-      { attempt: attempt(again[1]!.id, 1), status: 'failed', nextAttemptAt: T0 + 5000 },
+      { attempt: { ...attempt(again[0]!.id, 1), statusCode: 200, outcome: 'ok', error: null }, status: 'delivered', nextAttemptAt: null, webhook: 'healthy' },
+      { attempt: attempt(again[1]!.id, 1), status: 'failed', nextAttemptAt: T0 + 5000, webhook: 'failing' },
     ], T0 + 1001);
     assert.equal((await s.getDelivery(again[0]!.id))!.status, 'delivered');
     const failed = (await s.getDelivery(again[1]!.id))!;

@@ -28,14 +28,22 @@ export interface WebhookRecord {
   swSecret: string | null; swPreviousSecret: string | null; swPreviousUntil: number | null;
   createdAt: number; updatedAt: number;
   triggers: TriggerRecord[];
+  paused: boolean; disabledAt: number | null; disabledReason: string | null; failingSince: number | null;
+  /** Per-webhook delivery settings; null = the server's default. */
+  retryPolicy: RetrySpec | null; timeoutMs: number | null; maxConcurrency: number | null; fifo: boolean;
 }
+/** A retry policy by name, or a custom schedule of waits (seconds) between attempts. */
+export type RetrySpec = { policy: 'default' | 'determined' } | { policy: 'custom'; scheduleSeconds: number[] };
 export interface WebhookInput {
   url: string; webhookType: WebhookType; workspaceId: number | null; name: string; mode: WebhookMode;
   schemes: SignatureScheme[]; swSecret: string | null;
+  retryPolicy?: RetrySpec | null; timeoutMs?: number | null; maxConcurrency?: number | null; fifo?: boolean;
 }
 export interface WebhookPatch {
   url?: string; name?: string; webhookType?: WebhookType; mode?: WebhookMode; schemes?: SignatureScheme[];
   swSecret?: string | null; swPreviousSecret?: string | null; swPreviousUntil?: number | null;
+  paused?: boolean; disabledAt?: number | null; disabledReason?: string | null; failingSince?: number | null;
+  retryPolicy?: RetrySpec | null; timeoutMs?: number | null; maxConcurrency?: number | null; fifo?: boolean;
 }
 
 /** A trigger with the webhook that owns it (without the webhook's other triggers). */
@@ -61,11 +69,15 @@ export interface DeliveryInput {
 export interface DeliveryRecord extends DeliveryInput {
   id: number; status: DeliveryStatus; attempts: number; leaseUntil: number | null;
   lastStatus: number | null; lastError: string | null; createdAt: number; updatedAt: number;
+  redeliveryOf: number | null;
 }
+/** `refused`: the SSRF guard would not connect to the address. */
 export type AttemptOutcome = 'ok' | 'http' | 'timeout' | 'connect' | 'dns' | 'reset' | 'tls' | 'refused' | 'other';
 export interface AttemptInput {
-  deliveryId: number; attempt: number; startedAt: number; durationMs: number; statusCode: number | null;
-  outcome: AttemptOutcome; error: string | null; responseBody: string | null; remoteAddress: string | null;
+  deliveryId: number; webhookId: number | null; attempt: number; startedAt: number; durationMs: number;
+  statusCode: number | null; outcome: AttemptOutcome; error: string | null; responseBody: string | null;
+  remoteAddress: string | null; url: string; requestHeaders: Record<string, string>;
+  responseHeaders: Record<string, string> | null;
 }
 export interface AttemptRecord extends AttemptInput { id: number }
 /** What an attempt did to its delivery. */
@@ -74,8 +86,30 @@ export interface AttemptResult {
   status: Exclude<DeliveryStatus, 'pending' | 'delivering'>;
   /** For `failed`: when to try again. */
   nextAttemptAt: number | null;
+  /** What the attempt says about its webhook: it works, it fails, or it must be disabled now (410 Gone). */
+  webhook: 'healthy' | 'failing' | { disable: string };
 }
-export interface DeliveryFilter { webhookId?: number; status?: DeliveryStatus; limit: number; beforeId?: number }
+export interface DeliveryFilter {
+  webhookId?: number; status?: DeliveryStatus; eventType?: string; since?: number; until?: number;
+  limit: number; beforeId?: number;
+}
+export interface AttemptFilter {
+  webhookId?: number; deliveryId?: number; outcome?: AttemptOutcome; since?: number; until?: number;
+  limit: number; beforeId?: number;
+}
+export interface ClaimOptions {
+  /** Webhooks with no room for more requests in flight: claim none of theirs. */
+  excludeWebhooks: number[];
+}
+export type AlertKind = 'delivery.dead' | 'webhook.disabled';
+export interface AlertRecord {
+  id: number; kind: AlertKind; severity: 'warning' | 'error'; webhookId: number | null; deliveryId: number | null;
+  title: string; message: string; count: number; createdAt: number; lastAt: number; acknowledgedAt: number | null;
+}
+export type AlertInput = Pick<AlertRecord, 'kind' | 'severity' | 'webhookId' | 'deliveryId' | 'title' | 'message'>;
+/** What recording attempts changed beyond the deliveries themselves. */
+export interface RecordOutcome { disabledWebhooks: { id: number; name: string; reason: string }[] }
+export interface OutboxStats { pending: number; failed: number; delivering: number; dead: number; oldestDueCreatedAt: number | null }
 
 export interface Store {
   /** Runs fn in one transaction; everything fn writes commits together or not at all. */
@@ -121,15 +155,34 @@ export interface Store {
   claimTaskLogTrigger(taskId: string, triggerId: number): Promise<boolean>;
 
   enqueueDeliveries(rows: DeliveryInput[], now: number): Promise<number[]>;
-  /** Leases up to `limit` due deliveries (pending/failed and due, or delivering with an expired lease). */
-  claimDeliveries(now: number, limit: number, leaseUntil: number): Promise<DeliveryRecord[]>;
-  /** Records attempts and moves their deliveries on, in one write. */
-  recordAttempts(results: AttemptResult[], now: number): Promise<void>;
+  /**
+   * Leases up to `limit` due deliveries (pending/failed and due, or delivering with an expired lease), oldest due
+   * first, skipping paused and disabled webhooks and, for FIFO webhooks, everything but the oldest open delivery.
+   */
+  claimDeliveries(now: number, limit: number, leaseUntil: number, opts?: ClaimOptions): Promise<DeliveryRecord[]>;
+  /**
+   * Records attempts and moves their deliveries on, in one write; tracks each webhook's run of failures and
+   * disables a webhook whose failures began at or before `disableFailingSince` (or that answered 410).
+   */
+  recordAttempts(results: AttemptResult[], now: number, disableFailingSince?: number): Promise<RecordOutcome>;
   /** Hands leased deliveries back (shutdown). */
   releaseDeliveries(ids: number[], now: number): Promise<void>;
   getDelivery(id: number): Promise<DeliveryRecord | null>;
   listDeliveries(f: DeliveryFilter): Promise<DeliveryRecord[]>;
   listAttempts(deliveryId: number): Promise<AttemptRecord[]>;
+  findAttempts(f: AttemptFilter): Promise<AttemptRecord[]>;
+  /** New deliveries of the same events, to each webhook's current URL (or the original URL if it is gone). */
+  redeliver(ids: number[], now: number): Promise<number[]>;
+  /** Ids of the dead deliveries of a webhook created within [since, until). */
+  deadDeliveryIds(webhookId: number, since: number, until: number, limit: number): Promise<number[]>;
+  outboxStats(now: number): Promise<OutboxStats>;
+  /** Deletes finished deliveries and attempts older than `before`, and attempts beyond the newest `keepAttempts`. */
+  sweep(before: number, keepAttempts: number): Promise<{ deliveries: number; attempts: number }>;
+
+  /** Raises an alert, or counts it into an open one of the same kind for the same webhook. */
+  raiseAlert(a: AlertInput, now: number): Promise<AlertRecord>;
+  listAlerts(opts: { limit: number; open?: boolean }): Promise<AlertRecord[]>;
+  acknowledgeAlert(id: number, now: number): Promise<boolean>;
   /** When the next not-yet-due delivery becomes due, or null. */
   nextDueAt(): Promise<number | null>;
 }

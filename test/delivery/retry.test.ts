@@ -1,5 +1,5 @@
 /**
- * Determined's delivery policy on the outbox, with an injected clock: no test sleeps for a retry. A real sink
+ * Determined's delivery policy (`delivery.policy: determined`) on the outbox, with an injected clock: no test sleeps for a retry. A real sink
  * answers; the fake clock decides when a retry is due.
  */
 import { test } from 'node:test';
@@ -10,7 +10,7 @@ import { verifyDetermined } from '../../src/core/signing/determined.js';
 
 async function setup(status: (n: number) => number): Promise<{ s: TestServer; sink: Sink; clock: FakeClock; complete: () => Promise<void> }> {
   const clock = new FakeClock();
-  const s = await startTestServer({ clock });
+  const s = await startTestServer({ clock, env: { SWITCHYARD_DELIVERY_POLICY: 'determined' } });
   const sink = await startSink();
   sink.respond(() => status(sink.requests.length));
   const wh = await s.api('POST', '/api/v1/webhooks', {
@@ -52,7 +52,7 @@ test('5xx retries: 3 attempts in all, then dead; same event_id, a fresh signatur
     s.running.ctx.worker.wake();
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(sink.requests.length, 1);
-    clock.advance(1);
+    clock.advance(1001); // due now (+1 s, so the signature timestamp, in whole seconds, moves on)
     s.running.ctx.worker.wake();
     await sink.waitFor(2);
     await until(async () => (await delivery(s)).attempts.length === 2, 'second attempt recorded');
@@ -144,7 +144,7 @@ test('a receiver that is down: connection errors retry, and the attempt log says
 
 test('a hanging receiver: the per-attempt timeout fires and is recorded as a timeout', async () => {
   const clock = new FakeClock();
-  const s = await startTestServer({ clock, env: { SWITCHYARD_DELIVERY_TIMEOUT_MS: '300' } });
+  const s = await startTestServer({ clock, env: { SWITCHYARD_DELIVERY_TIMEOUT_MS: '300', SWITCHYARD_DELIVERY_POLICY: 'determined' } });
   const http = await import('node:http');
   const hang = http.createServer(() => { /* never answers */ });
   await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));

@@ -22,13 +22,26 @@ export interface TestServer {
   running: Running;
   dataDir: string;
   api<T = any>(method: string, path: string, body?: unknown, opts?: { token?: string | null; raw?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
-  stop(): Promise<void>;
+  /** Stops the server and removes its data dir; with `keepData: true` the data dir stays, to start again on it. */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
+  /** Stops this server (keeping its data) and starts a new one on the same data dir, with the same options
+   * unless `opts` overrides them. The returned server owns the data dir from then on. */
+  restart(opts?: TestServerOptions): Promise<TestServer>;
 }
 
-export async function startTestServer(opts: { env?: Record<string, string>; clock?: Clock; patch?: (c: Config) => void } = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
+export interface TestServerOptions {
+  env?: Record<string, string>;
+  clock?: Clock;
+  patch?: (c: Config) => void;
+  /** Start on this existing data dir (e.g. a stopped server's, kept with `stop({ keepData: true })`) instead of a fresh one. */
+  dataDir?: string;
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   const config = loadConfig({ dataDir, port: 0, host: '127.0.0.1' }, {
-    SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN, DET_WEBHOOKS_SIGNING_KEY: 'testsigningkey', ...opts.env,
+    // Test sinks listen on loopback: open it explicitly, as an operator would (the default refuses it).
+    SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN, DET_WEBHOOKS_SIGNING_KEY: 'testsigningkey', SWITCHYARD_OUTBOUND_ALLOW: '127.0.0.0/8,::1', ...opts.env,
   });
   opts.patch?.(config);
   const running = await startSwitchyard(config, { clock: opts.clock, log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
@@ -47,13 +60,18 @@ export async function startTestServer(opts: { env?: Record<string, string>; cloc
     try { parsed = JSON.parse(text); } catch { parsed = text; }
     return { status: res.status, body: parsed, text };
   };
-  return {
+  const server: TestServer = {
     url: running.url, token: ADMIN_TOKEN, running, dataDir, api,
-    async stop() {
+    async stop(o = {}) {
       await running.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!o.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+    async restart(o = {}) {
+      await server.stop({ keepData: true });
+      return startTestServer({ env: opts.env, clock: opts.clock, patch: opts.patch, ...o, dataDir });
     },
   };
+  return server;
 }
 
 export interface SinkRequest {
@@ -65,6 +83,8 @@ export interface Sink {
   requests: SinkRequest[];
   /** Set the status (or a function of the request) the sink answers with. */
   respond: (status: number | ((r: SinkRequest) => number)) => void;
+  /** Answer every request only after this many milliseconds (the request is recorded on arrival). Default 0. */
+  delay: (ms: number) => void;
   waitFor(n: number, timeoutMs?: number): Promise<SinkRequest[]>;
   byPath(path: string): SinkRequest[];
   close(): Promise<void>;
@@ -73,6 +93,7 @@ export interface Sink {
 export async function startSink(): Promise<Sink> {
   const requests: SinkRequest[] = [];
   let status: number | ((r: SinkRequest) => number) = 200;
+  let delayMs = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -84,7 +105,8 @@ export async function startSink(): Promise<Sink> {
       };
       requests.push(r);
       res.statusCode = typeof status === 'function' ? status(r) : status;
-      res.end('ok');
+      if (delayMs > 0) setTimeout(() => res.end('ok'), delayMs);
+      else res.end('ok');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -93,6 +115,7 @@ export async function startSink(): Promise<Sink> {
     url: `http://127.0.0.1:${port}`,
     requests,
     respond: (s) => { status = s; },
+    delay: (ms) => { delayMs = ms; },
     async waitFor(n, timeoutMs = 5000) {
       const until = Date.now() + timeoutMs;
       while (requests.length < n) {

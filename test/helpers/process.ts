@@ -10,7 +10,7 @@ export interface ServerProcess { child: ChildProcess; url: string; output: () =>
 /** Starts `switchyard serve` and resolves once it prints its banner. */
 export async function spawnServer(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], {
-    env: { ...process.env, SWITCHYARD_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SWITCHYARD_LOG_LEVEL: 'warn', SWITCHYARD_OUTBOUND_ALLOW: '127.0.0.0/8,::1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });

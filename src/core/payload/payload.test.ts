@@ -150,17 +150,17 @@ test('Slack other state: raw state, #009bde, no emoji; duration runs to now whil
   assert.equal(slackParts(slack(e, { baseUrl: 'http://h' }).body).headline, '<http://h/det/experiments/5/overview | noop (#5)>');
 });
 
-test('Slack CUSTOM: Level/Title/Description fields on the top block', () => {
+test('Slack CUSTOM: the top block becomes "Event Data" with Level/Title/Description fields (Determined generateSlackPayload)', () => {
   const r = renderExperimentEvent({
     ...base, webhookType: 'SLACK', triggerType: 'CUSTOM', trialId: 34, experiment: exp({ state: 'ACTIVE', endTimeMs: null }),
     custom: { title: 'end of main', description: 'd & more', level: 'DEBUG' },
   });
   const p = slackParts(r.body);
   assert.equal(p.top.text.type, 'plain_text');
-  assert.equal(p.top.text.text, 'The status of your experiment is ACTIVE');
+  assert.equal(p.top.text.text, 'Event Data');
   assert.deepEqual(p.top.fields?.map((f) => f.text), ['*Level*: DEBUG', '*Title*: end of main', '*Description*: d & more']);
   assert.deepEqual(p.fields, ['*Status*: ACTIVE', '*Duration*: 0h 0min', '*Trial ID*: 34']);
-  assert.ok(r.body.startsWith('{"blocks":[{"type":"section","text":{"type":"plain_text","text":"The status of your experiment is ACTIVE"},"fields":[{"type":"mrkdwn","text":"*Level*: DEBUG"},'));
+  assert.ok(r.body.startsWith('{"blocks":[{"type":"section","text":{"type":"plain_text","text":"Event Data"},"fields":[{"type":"mrkdwn","text":"*Level*: DEBUG"},'));
 });
 
 const taskLogText = (task: TaskLogFacts, baseUrl: string) =>

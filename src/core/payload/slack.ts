@@ -102,15 +102,19 @@ export function slackExperimentBody(a: {
   }
   if (a.trialId !== null && a.trialId > 0) fields.push(mrkdwn(`*Trial ID*: ${a.trialId}`));
 
-  const top: SlackBlock = { type: 'section', text: { type: 'plain_text', text: style.status } };
-  if (a.custom !== null) {
-    // §3.3 "CUSTOM adds fields to the top block" (read literally: the status text stays, blocks[0] gains fields).
-    top.fields = [
-      mrkdwn(`*Level*: ${a.custom.level}`),
-      mrkdwn(`*Title*: ${a.custom.title}`),
-      mrkdwn(`*Description*: ${a.custom.description}`),
-    ];
-  }
+  // §3.3 "CUSTOM adds fields to the top block": Determined's generateSlackPayload replaces the status block by
+  // `{type: section, text: {plain_text "Event Data"}, fields: [Level, Title, Description]}` when there is event data.
+  const top: SlackBlock = a.custom === null
+    ? { type: 'section', text: { type: 'plain_text', text: style.status } }
+    : {
+        type: 'section',
+        text: { type: 'plain_text', text: 'Event Data' },
+        fields: [
+          mrkdwn(`*Level*: ${a.custom.level}`),
+          mrkdwn(`*Title*: ${a.custom.title}`),
+          mrkdwn(`*Description*: ${a.custom.description}`),
+        ],
+      };
   const experimentBlock: SlackBlock = { type: 'section', text: mrkdwn(headline), fields };
   return goJson({ blocks: [top], attachments: [{ color: style.color, blocks: [experimentBlock] }] });
 }

@@ -51,3 +51,35 @@ export const sqliteMigrations: Record<string, Migration> = {
     },
   },
 };
+
+sqliteMigrations['0002_delivery_engine'] = {
+  async up(db: Kysely<any>) {
+    const stmts = [
+      // Per-webhook delivery settings and state.
+      `ALTER TABLE webhooks ADD COLUMN paused INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE webhooks ADD COLUMN disabled_at INTEGER`,
+      `ALTER TABLE webhooks ADD COLUMN disabled_reason TEXT`,
+      `ALTER TABLE webhooks ADD COLUMN failing_since INTEGER`,
+      `ALTER TABLE webhooks ADD COLUMN retry_policy TEXT`,
+      `ALTER TABLE webhooks ADD COLUMN timeout_ms INTEGER`,
+      `ALTER TABLE webhooks ADD COLUMN max_concurrency INTEGER`,
+      `ALTER TABLE webhooks ADD COLUMN fifo INTEGER NOT NULL DEFAULT 0`,
+      // Deliveries: the Standard Webhooks message id is the event id; a redelivery points at its original.
+      `ALTER TABLE deliveries ADD COLUMN redelivery_of INTEGER`,
+      `CREATE INDEX deliveries_open ON deliveries (webhook_id, id) WHERE status IN ('pending', 'delivering', 'failed')`,
+      `CREATE INDEX deliveries_created ON deliveries (created_at)`,
+      // Attempts: the request as sent (secrets redacted) and the response as received (capped).
+      `ALTER TABLE delivery_attempts ADD COLUMN url TEXT`,
+      `ALTER TABLE delivery_attempts ADD COLUMN request_headers TEXT`,
+      `ALTER TABLE delivery_attempts ADD COLUMN response_headers TEXT`,
+      `ALTER TABLE delivery_attempts ADD COLUMN webhook_id INTEGER`,
+      `CREATE INDEX delivery_attempts_started ON delivery_attempts (started_at)`,
+      `CREATE INDEX delivery_attempts_webhook ON delivery_attempts (webhook_id, id)`,
+      `CREATE TABLE alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, severity TEXT NOT NULL,
+         webhook_id INTEGER, delivery_id INTEGER, title TEXT NOT NULL, message TEXT NOT NULL,
+         count INTEGER NOT NULL DEFAULT 1, created_at INTEGER NOT NULL, last_at INTEGER NOT NULL, acknowledged_at INTEGER)`,
+      `CREATE INDEX alerts_open ON alerts (kind, webhook_id) WHERE acknowledged_at IS NULL`,
+    ];
+    for (const s of stmts) await sql.raw(s).execute(db);
+  },
+};
