@@ -1,0 +1,201 @@
+/**
+ * Fault tests with real processes and real sockets:
+ * - 2,000 events while the server is killed with SIGKILL several times: none lost, duplicates bounded by what was
+ *   claimed but unfinished at each kill;
+ * - SIGTERM: attempts in flight finish, nothing is sent twice after the restart;
+ * - a receiver that is down for a while, then up: every event arrives;
+ * - a receiver that hangs: its attempts time out while the other webhooks keep flowing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnServer, type ServerProcess } from '../helpers/process.js';
+import { startSink, startTestServer } from '../helpers/harness.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+const TOKEN = 'sy_fault_test_token_0123456789';
+const COMPLETED = [{ triggerType: 'TRIGGER_TYPE_EXPERIMENT_STATE_CHANGE', condition: { state: 'COMPLETED' } }];
+
+/** A sink that counts deliveries by event_id and answers after `delayMs`. */
+async function countingSink(delayMs: number, port = 0) {
+  const byEvent = new Map<string, number>();
+  const experiments = new Set<number>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => setTimeout(() => {
+      const body = JSON.parse(Buffer.concat(chunks).toString());
+      byEvent.set(body.event_id, (byEvent.get(body.event_id) ?? 0) + 1);
+      experiments.add(body.event_data.experiment.id);
+      res.end('ok');
+    }, delayMs));
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, byEvent, experiments,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+function client(getUrl: () => string) {
+  return async (method: string, path: string, body?: unknown): Promise<any> => {
+    const r = await fetch(`${getUrl()}${path}`, {
+      method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    assert.equal(r.status, 200, text);
+    return JSON.parse(text);
+  };
+}
+
+test('2,000 events, SIGKILL four times while delivering: every event delivered, duplicates bounded', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-faults-'));
+  const cfg = join(dir, 'switchyard.yaml');
+  const concurrency = 32;
+  writeFileSync(cfg, `delivery:\n  lease_ms: 1000\n  concurrency: ${concurrency}\n  batch_size: 16\n`);
+  const sink = await countingSink(3);
+  const env = { SWITCHYARD_ADMIN_TOKEN: TOKEN, SWITCHYARD_CONFIG: cfg };
+  const args = ['--data-dir', join(dir, 'data'), '--port', '0'];
+  let server: ServerProcess = await spawnServer(args, env);
+  const call = client(() => server.url);
+  const acknowledged: number[] = [];
+  let kills = 0;
+  let undeliveredAtKills = 0;
+  try {
+    await call('POST', '/api/v1/webhooks', { url: `${sink.url}/f`, name: 'fault', triggers: COMPLETED });
+    const ids: number[] = [];
+    for (let i = 0; i < 2000; i += 50) {
+      const made = await Promise.all(Array.from({ length: 50 }, (_, j) => call('POST', '/api/v1/experiments', { name: `f-${i + j}` })));
+      ids.push(...made.map((m) => m.experiment.id as number));
+    }
+    for (let i = 0; i < ids.length; i += 20) {
+      const chunk = ids.slice(i, i + 20);
+      await Promise.all(chunk.map((id) => call('POST', `/api/v1/experiments/${id}/state`, { state: 'COMPLETED' })));
+      acknowledged.push(...chunk);
+      if (acknowledged.length % 400 === 0 && acknowledged.length < 2000) {
+        undeliveredAtKills += acknowledged.filter((id) => !sink.experiments.has(id)).length;
+        await server.kill('SIGKILL');
+        kills++;
+        server = await spawnServer(args, env);
+      }
+    }
+    assert.equal(kills, 4);
+    assert.ok(undeliveredAtKills > 0, 'the kills happened with acknowledged events still undelivered');
+    const until = Date.now() + 30_000;
+    while (acknowledged.some((id) => !sink.experiments.has(id)) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    const missing = acknowledged.filter((id) => !sink.experiments.has(id));
+    assert.deepEqual(missing, [], `${missing.length} acknowledged events were never delivered`);
+    assert.equal(sink.byEvent.size, 2000, 'one event per experiment');
+    const duplicates = [...sink.byEvent.values()].reduce((n, c) => n + c - 1, 0);
+    // At-least-once: only what a killed process had claimed but not recorded can be sent again.
+    assert.ok(duplicates <= kills * concurrency, `${duplicates} duplicates > ${kills} kills × ${concurrency} in flight`);
+  } finally {
+    await server.kill('SIGKILL');
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SIGTERM lets attempts in flight finish: exit 0, and nothing is sent again after the restart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-term-'));
+  const sink = await countingSink(400);
+  const env = { SWITCHYARD_ADMIN_TOKEN: TOKEN };
+  const args = ['--data-dir', join(dir, 'data'), '--port', '0'];
+  let server = await spawnServer(args, env);
+  const call = client(() => server.url);
+  try {
+    await call('POST', '/api/v1/webhooks', { url: `${sink.url}/t`, name: 'term', triggers: COMPLETED });
+    for (let i = 0; i < 10; i++) {
+      const e = await call('POST', '/api/v1/experiments', { name: `t-${i}` });
+      await call('POST', `/api/v1/experiments/${e.experiment.id}/state`, { state: 'COMPLETED' });
+    }
+    await new Promise((r) => setTimeout(r, 100)); // all 10 are in flight at the slow sink
+    assert.equal(sink.byEvent.size, 0);
+    const code = await server.kill('SIGTERM');
+    assert.equal(code, 0);
+    assert.equal(sink.byEvent.size, 10, 'the attempts in flight finished before exit');
+    server = await spawnServer(args, env);
+    await new Promise((r) => setTimeout(r, 700));
+    assert.deepEqual([...sink.byEvent.values()], Array(10).fill(1), 'recorded as delivered: not sent again');
+    const outbox = await call('GET', '/api/v1/outbox');
+    assert.deepEqual([outbox.pending, outbox.delivering, outbox.failed], [0, 0, 0]);
+  } finally {
+    await server.kill('SIGKILL');
+    await sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a receiver down for a while, then up: every event arrives once it is up', async () => {
+  const clock = new FakeClock();
+  const s = await startTestServer({ clock });
+  const probe = await countingSink(0);
+  const port = Number(new URL(probe.url).port);
+  await probe.close(); // the port is free again: the receiver is "down"
+  let sink: Awaited<ReturnType<typeof countingSink>> | null = null;
+  try {
+    assert.equal((await s.api('POST', '/api/v1/webhooks', { url: `http://127.0.0.1:${port}/d`, name: 'down', triggers: COMPLETED })).status, 200);
+    for (let i = 0; i < 20; i++) {
+      const e = await s.api('POST', '/api/v1/experiments', { name: `d-${i}` });
+      await s.api('POST', `/api/v1/experiments/${e.body.experiment.id}/state`, { state: 'COMPLETED' });
+    }
+    const failed = async () => (await s.api('GET', '/api/v1/deliveries?status=failed')).body.deliveries.length;
+    for (let i = 0; i < 200 && (await failed()) < 20; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await failed(), 20, 'every attempt failed while the receiver was down: ' + JSON.stringify((await s.api('GET', '/api/v1/deliveries?limit=100')).body.deliveries.map((d: any) => [d.status, d.attempts, d.lastError])));
+    // Down for 10 minutes of (fake) time: a few more failed attempts each.
+    for (const step of [6_000, 36_000, 150_000, 600_000]) {
+      clock.advance(step);
+      s.running.ctx.worker.wake();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    sink = await countingSink(0, port);
+    // Each delivery arrives at its next scheduled retry (30 min ±20 % at most from here).
+    for (let minutes = 0; minutes < 40 && sink.byEvent.size < 20; minutes += 5) {
+      clock.advance(5 * 60_000);
+      s.running.ctx.worker.wake();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(sink.byEvent.size, 20);
+    assert.equal((await s.api('GET', '/api/v1/deliveries?status=delivered&limit=100')).body.deliveries.length, 20);
+    const attempts = (await s.api('GET', '/api/v1/attempts?limit=1000')).body.attempts;
+    assert.ok(attempts.filter((a: any) => a.outcome === 'connect').length >= 40, 'failed attempts are in the log');
+  } finally {
+    await s.stop();
+    await sink?.close();
+  }
+});
+
+test('a receiver that hangs: its attempts time out, the other webhooks keep flowing meanwhile', async () => {
+  const s = await startTestServer({ env: { SWITCHYARD_DELIVERY_TIMEOUT_MS: '6000' } });
+  const hang = http.createServer(() => { /* never answers */ });
+  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+  const healthy = await startSink();
+  try {
+    const hangUrl = `http://127.0.0.1:${(hang.address() as AddressInfo).port}/`;
+    await s.api('POST', '/api/v1/webhooks', { url: hangUrl, name: 'hang', triggers: COMPLETED });
+    for (let i = 0; i < 3; i++) await s.api('POST', '/api/v1/webhooks', { url: `${healthy.url}/ok${i}`, name: `ok${i}`, triggers: COMPLETED });
+    const started = Date.now();
+    for (let i = 0; i < 150; i++) {
+      const e = await s.api('POST', '/api/v1/experiments', { name: `h-${i}` });
+      await s.api('POST', `/api/v1/experiments/${e.body.experiment.id}/state`, { state: 'COMPLETED' });
+    }
+    await healthy.waitFor(450, 10_000);
+    const healthyDone = Date.now() - started;
+    assert.ok(healthyDone < 6000, `healthy webhooks finished in ${healthyDone} ms, before the hanging one's first timeout`);
+    const attempts = async () => (await s.api('GET', '/api/v1/attempts?webhookId=1&limit=1000')).body.attempts as any[];
+    for (let i = 0; i < 600 && (await attempts()).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const a = await attempts();
+    assert.ok(a.length > 0 && a.every((x) => x.outcome === 'timeout'), 'the hanging receiver\'s attempts time out');
+    assert.ok(a.length <= 64, `at most per_webhook_concurrency (64) attempts were in flight at the hanging receiver, saw ${a.length}`);
+  } finally {
+    await s.stop();
+    hang.closeAllConnections();
+    hang.close();
+    await healthy.close();
+  }
+});
