@@ -10,6 +10,7 @@ import { systemClock, type Clock } from './core/types.js';
 import { defaultPolicy, determinedPolicy } from './core/retry.js';
 import { openSqliteStore } from './store/open.js';
 import type { Store } from './store/store.js';
+import { GroupCommit } from './store/group-commit.js';
 import { TokenAuth } from './http/auth.js';
 import { buildApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
@@ -66,7 +67,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     const ctx: AppContext = {
       config, clock, store, auth, worker, metrics, engineEvents, signingKey: () => signingKey,
       webhooks: new WebhookService(store, clock, sender, (id) => worker.invalidate(id)),
-      experiments: new ExperimentService(store, clock, events),
+      experiments: new ExperimentService(store, clock, events, new GroupCommit(store)),
     };
     const app = buildApp(ctx, log);
     await app.listen({ host: config.host, port: config.port });

@@ -6,84 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { run } from './main.js';
-import { formatTable, type Io } from './format.js';
+import { formatTable } from './format.js';
 import { verifyDetermined } from './commands/sink.js';
-
-interface Recorded {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: unknown;
-}
-type Routes = Record<string, [number, unknown]>;
-
-const NOT_FOUND = { error: { code: 5, reason: 'NotFound', error: 'no such route', type: 'route_not_found' } };
-
-async function fakeApi(routes: Routes): Promise<{ url: string; requests: Recorded[]; close(): Promise<void> }> {
-  const requests: Recorded[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: text ? JSON.parse(text) : undefined });
-      const [status, reply] = routes[`${req.method} ${req.url}`] ?? [404, NOT_FOUND];
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () => new Promise((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
-  };
-}
-
-interface Started { done: Promise<number>; out: string[]; err: string[] }
-
-function start(args: string[], o: { env?: Record<string, string>; stdin?: string; signal?: AbortSignal } = {}): Started {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = {
-    out: (s) => { out.push(s); },
-    err: (s) => { err.push(s); },
-    env: o.env ?? {},
-    stdin: Readable.from(o.stdin === undefined ? [] : [Buffer.from(o.stdin)]),
-    ...(o.signal ? { signal: o.signal } : {}),
-  };
-  return { done: run(['node', 'switchyard', ...args], io), out, err };
-}
-
-async function cli(args: string[], o: { env?: Record<string, string>; stdin?: string } = {}) {
-  const s = start(args, o);
-  const code = await s.done;
-  return { code, out: s.out.join(''), err: s.err.join('') };
-}
-
-/** Runs `fn` with a fake API whose URL and a token are in the CLI's environment. */
-async function withApi(routes: Routes, fn: (api: Awaited<ReturnType<typeof fakeApi>>, env: Record<string, string>) => Promise<void>) {
-  const api = await fakeApi(routes);
-  try {
-    await fn(api, { SWITCHYARD_URL: api.url, SWITCHYARD_TOKEN: 'sy_test' });
-  } finally {
-    await api.close();
-  }
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
+import { cli, freePort, start, withApi } from './test-support.js';
 
 const HOOK = {
   id: 7, url: 'https://hooks.example.com/x', name: 'prod-alerts', webhookType: 'WEBHOOK_TYPE_SLACK', workspaceId: 3,
@@ -162,14 +89,14 @@ test('usage errors exit 2 and send nothing', async () => {
 });
 
 test('webhooks list prints a table; --json prints the raw response', async () => {
-  const list = { webhooks: [HOOK, { ...HOOK, id: 8, name: 'all', workspaceId: 0, mode: 'WEBHOOK_MODE_WORKSPACE', webhookType: 'WEBHOOK_TYPE_DEFAULT', triggers: [HOOK.triggers[0]] }] };
+  const list = { webhooks: [HOOK, { ...HOOK, id: 8, name: 'all', workspaceId: 0, mode: 'WEBHOOK_MODE_WORKSPACE', webhookType: 'WEBHOOK_TYPE_DEFAULT', triggers: [HOOK.triggers[0]], paused: true }] };
   await withApi({ 'GET /api/v1/webhooks': [200, list] }, async (_api, env) => {
     const r = await cli(['webhooks', 'list'], { env });
     assert.equal(r.code, 0, r.err);
     const lines = r.out.trimEnd().split('\n');
-    assert.match(lines[0] ?? '', /^ID\s+NAME\s+WORKSPACE\s+MODE\s+TYPE\s+URL\s+TRIGGERS$/);
-    assert.match(lines[1] ?? '', /^7\s+prod-alerts\s+3\s+specific\s+slack\s+https:\/\/hooks\.example\.com\/x\s+COMPLETED, TASKLOG\(\/CUDA\.\*memory\/\), CUSTOM$/);
-    assert.match(lines[2] ?? '', /^8\s+all\s+global\s+workspace\s+default\s+/);
+    assert.match(lines[0] ?? '', /^ID\s+NAME\s+STATE\s+WORKSPACE\s+MODE\s+TYPE\s+URL\s+TRIGGERS$/);
+    assert.match(lines[1] ?? '', /^7\s+prod-alerts\s+active\s+3\s+specific\s+slack\s+https:\/\/hooks\.example\.com\/x\s+COMPLETED, TASKLOG\(\/CUDA\.\*memory\/\), CUSTOM$/);
+    assert.match(lines[2] ?? '', /^8\s+all\s+paused\s+global\s+workspace\s+default\s+/);
     assert.equal(lines[0]?.indexOf('TRIGGERS'), lines[1]?.indexOf('COMPLETED'));
     const j = await cli(['webhooks', 'list', '--json'], { env });
     assert.equal(j.out, `${JSON.stringify(list, null, 2)}\n`);

@@ -151,3 +151,11 @@ export function connect(cmd: Command, env: Record<string, string | undefined>): 
   });
   return { client, json };
 }
+
+/** `path?name=value&…` with the defined parameters, in the order given (`path` alone when there are none). */
+export function withQuery(path: string, params: Record<string, string | number | boolean | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.append(k, String(v));
+  const s = q.toString();
+  return s ? `${path}?${s}` : path;
+}

@@ -92,3 +92,62 @@ export const idArg = intArg('id', 1);
 export function collect<T>(parse: (value: string) => T): (value: string, previous: T[] | undefined) => T[] {
   return (value, previous) => [...(previous ?? []), parse(value)];
 }
+
+/** `s` longer than `max` characters → its start and `…`; newlines become spaces. */
+export function truncate(s: string, max: number): string {
+  const flat = s.replace(/\s*\n\s*/g, ' ');
+  return flat.length <= max ? flat : `${flat.slice(0, Math.max(0, max - 1))}…`;
+}
+
+/** Epoch ms → RFC 3339 in UTC, without milliseconds when they are 0. */
+export function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const TIME_FORMS = 'an RFC 3339 time such as 2026-01-31T12:00:00Z, a date such as 2026-01-31 (UTC midnight), or a duration ago such as 30m, 1h, 2d';
+
+/**
+ * A time flag → RFC 3339 (UTC): `2026-01-31T12:00:00Z` or with an offset (`+02:00`), a bare date (UTC midnight),
+ * or a duration ago (`90s`, `30m`, `1h`, `2d`, `1w`, optionally followed by "ago"); `now` is now. Throws a plain Error.
+ */
+export function parseTime(value: string, now: number = Date.now()): string {
+  const v = value.trim();
+  const rel = /^(\d{1,9})\s*([smhdw])(?:\s+ago)?$/i.exec(v);
+  if (rel) return rfc3339(now - Number(rel[1]) * (UNIT_MS[rel[2]!.toLowerCase()] ?? 0));
+  if (v.toLowerCase() === 'now') return rfc3339(now);
+  const m = /^(\d{4})-(\d\d)-(\d\d)(?:([Tt ])(\d\d):(\d\d)(?::\d\d(?:\.\d+)?)?([Zz]|[+-]\d\d:\d\d)?)?$/.exec(v);
+  if (m) {
+    const [, y, mo, d, sep, hh, mm, zone] = m;
+    // Date.parse accepts 2026-02-30 (as March 2): check the calendar date and the clock first.
+    const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+    const real = day.getUTCFullYear() === Number(y) && day.getUTCMonth() === Number(mo) - 1 && day.getUTCDate() === Number(d);
+    if (!real || (sep && (Number(hh) > 23 || Number(mm) > 59))) throw new Error(`"${value}" is not a real date and time`);
+    if (!sep) return rfc3339(day.getTime());
+    if (!zone) throw new Error(`"${value}" has no time zone; add Z (UTC) or an offset such as +02:00`);
+    const t = Date.parse(`${v.slice(0, 10)}T${v.slice(11)}`);
+    if (Number.isFinite(t)) return rfc3339(t);
+  }
+  throw new Error(`use ${TIME_FORMS}; got "${value}"`);
+}
+
+/** A commander parser for time flags (see parseTime); the value becomes an RFC 3339 string. */
+export function timeArg(value: string): string {
+  try {
+    return parseTime(value);
+  } catch (e) {
+    throw new InvalidArgumentError(`${(e as Error).message}.`);
+  }
+}
+
+/** A duration in ms as a short human string: `45s`, `12m`, `3h 5m`, `2d 4h`. */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return m % 60 ? `${h}h ${m % 60}m` : `${h}h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d}d ${h % 24}h` : `${d}d`;
+}

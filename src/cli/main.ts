@@ -11,6 +11,8 @@ import { Command, CommanderError } from 'commander';
 import { ApiError, CliError, addConnectionOptions } from './client.js';
 import { defaultIo, type Io } from './format.js';
 import * as alert from './commands/alert.js';
+import * as alerts from './commands/alerts.js';
+import * as deliveries from './commands/deliveries.js';
 import * as experiments from './commands/experiments.js';
 import * as keys from './commands/keys.js';
 import * as logs from './commands/logs.js';
@@ -27,6 +29,7 @@ Examples:
   switchyard sink --port 9000                        a local receiver that prints what it gets
   switchyard webhooks create --url http://127.0.0.1:9000/hook --trigger COMPLETED --trigger ERROR
   switchyard experiments create --name demo          then: switchyard experiments state 1 COMPLETED
+  switchyard deliveries list --status dead           what could not be delivered (then: deliveries redeliver <id>)
 `;
 
 function version(): string {
@@ -48,7 +51,7 @@ export function buildProgram(io: Io = defaultIo()): Command {
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXAMPLES);
   addConnectionOptions(program);
-  for (const group of [serve, webhooks, experiments, logs, alert, keys, tokens, workspaces, sink]) group.register(program, io);
+  for (const group of [serve, webhooks, deliveries, alerts, experiments, logs, alert, keys, tokens, workspaces, sink]) group.register(program, io);
   return program;
 }
 

@@ -54,11 +54,18 @@ export class DeliveryWorker {
     this.loopDone = this.loop().catch((e) => this.o.log.error({ err: e }, 'delivery loop stopped by an error'));
   }
 
-  /** New work was enqueued (or a webhook resumed): claim now instead of at the next timer. */
+  /**
+   * New work was enqueued (or a webhook resumed): claim soon instead of at the next timer. Wakes within one
+   * millisecond are coalesced, so a burst of events is claimed in one batch rather than one claim per event.
+   */
   wake(): void {
+    if (this.woken) return;
     this.woken = true;
-    this.wakeResolve?.();
+    if (this.wakeResolve && !this.wakeTimer) {
+      this.wakeTimer = setTimeout(() => { this.wakeTimer = null; this.wakeResolve?.(); }, 1);
+    }
   }
+  private wakeTimer: NodeJS.Timeout | null = null;
 
   get inFlight(): number {
     return this.inflight.size;
@@ -113,13 +120,15 @@ export class DeliveryWorker {
   async claimOnce(): Promise<number> {
     const room = Math.min(this.o.batchSize, this.o.concurrency - this.inflight.size);
     if (room <= 0) return 0;
-    const saturated: number[] = [];
-    for (const [id, n] of this.perWebhook) {
-      const cached = this.hooks.get(id)?.w ?? null;
-      if (n >= this.limitOf(cached ?? ({ fifo: false, maxConcurrency: null } as WebhookRecord))) saturated.push(id);
-    }
+    // A webhook's room = its limit minus what is in flight (limits of webhooks not cached yet: the default).
+    const roomFor = (id: number): number => {
+      const w = this.hooks.get(id)?.w;
+      const limit = w ? this.limitOf(w) : this.o.perWebhookConcurrency;
+      return limit - (this.perWebhook.get(id) ?? 0);
+    };
+    const saturated = [...this.perWebhook.keys()].filter((id) => roomFor(id) <= 0);
     const now = this.o.clock.now();
-    const batch = await this.o.store.claimDeliveries(now, room, now + this.o.leaseMs, { excludeWebhooks: saturated });
+    const batch = await this.o.store.claimDeliveries(now, room, now + this.o.leaseMs, { excludeWebhooks: saturated, roomFor });
     if (batch.length === 0) return 0;
     const ids = [...new Set(batch.map((d) => d.webhookId).filter((x): x is number => x !== null))];
     const hooks = await this.webhooks(ids);
@@ -127,6 +136,7 @@ export class DeliveryWorker {
     for (const d of batch) {
       const w = d.webhookId === null ? null : hooks.get(d.webhookId) ?? null;
       if (d.webhookId !== null) {
+        // Only when a webhook's settings were not cached at claim time (e.g. FIFO, or a lower maxConcurrency).
         const n = this.perWebhook.get(d.webhookId) ?? 0;
         if (n >= this.limitOf(w)) { overflow.push(d.id); continue; }
         this.perWebhook.set(d.webhookId, n + 1);
@@ -169,7 +179,18 @@ export class DeliveryWorker {
     });
     this.results.push(r);
     if (r.status === 'dead') this.pendingDead.push({ ...d, lastError: res.error });
-    await this.flush();
+    this.scheduleFlush();
+  }
+
+  private flushScheduled = false;
+  /** Results that finish in the same turn of the event loop are written in one transaction. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
   }
 
   /** What an attempt's outcome means for its delivery and its webhook, under the webhook's retry policy. */

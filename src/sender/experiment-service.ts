@@ -3,6 +3,7 @@ import { ApiError, invalid } from '../http/errors.js';
 import { Fields, isObject, typeName } from '../http/fields.js';
 import { LOG_LEVELS, TERMINAL_STATES, type Clock, type LogLevel, type WebhookIntegrations } from '../core/types.js';
 import type { ExperimentRecord, Store } from '../store/store.js';
+import type { Transactor } from '../store/group-commit.js';
 import { EventSource } from './event-source.js';
 import { parseExperimentState } from './webhook-input.js';
 
@@ -35,7 +36,11 @@ export function parseIntegrations(v: unknown): WebhookIntegrations {
 }
 
 export class ExperimentService {
-  constructor(private readonly store: Store, private readonly clock: Clock, private readonly events: EventSource) {}
+  /** `writes` runs the writes of reported facts: the store, or a GroupCommit in front of it. */
+  constructor(
+    private readonly store: Store, private readonly clock: Clock, private readonly events: EventSource,
+    private readonly writes: Transactor = store,
+  ) {}
 
   async get(id: number, tx: Store = this.store): Promise<ExperimentRecord> {
     const e = await tx.getExperiment(id);
@@ -67,7 +72,7 @@ export class ExperimentService {
       if (startTime > now + 60_000) throw invalid('experiment.startTime is in the future');
       if (startTime < Date.UTC(2000, 0, 1)) throw invalid(`experiment.startTime must be after 2000-01-01, got "${startRaw}"`);
     }
-    return this.store.transaction(async (tx) => {
+    return this.writes.transaction(async (tx) => {
       let workspaceId = 1;
       if (workspace !== '') {
         const ws = await tx.getWorkspaceByName(workspace);
@@ -93,7 +98,7 @@ export class ExperimentService {
     const raw = f.raw('state');
     if (raw === undefined) throw invalid('state is required, e.g. {"state": "COMPLETED"}');
     const state = parseExperimentState(raw, 'state');
-    return this.store.transaction(async (tx) => {
+    return this.writes.transaction(async (tx) => {
       const e = await this.get(id, tx);
       if (e.state === state) return { experiment: e, events: 0 };
       const ended = TERMINAL_STATES.has(e.state) || DELETION_STATES.has(e.state);
@@ -129,7 +134,7 @@ export class ExperimentService {
         taskType: taskType?.toUpperCase(), workspaceId: lf.int('workspaceId', { min: 1 }),
       };
     });
-    return this.store.transaction(async (tx) => {
+    return this.writes.transaction(async (tx) => {
       const byTask = new Map<string, Line[]>();
       for (const l of parsed) byTask.set(l.taskId, [...(byTask.get(l.taskId) ?? []), l]);
       let events = 0;
@@ -173,7 +178,7 @@ export class ExperimentService {
     const experimentId = f.int('experimentId', { min: 1 });
     if (experimentId === undefined) throw invalid('experimentId is required: the experiment whose webhooks should fire');
     const trialId = f.int('trialId', { min: 0 }) ?? 0;
-    return this.store.transaction(async (tx) => {
+    return this.writes.transaction(async (tx) => {
       const e = await this.get(experimentId, tx);
       const events = await this.events.customAlert(tx, e, trialId > 0 ? trialId : null, { title, description, level });
       return { events };

@@ -7,6 +7,33 @@ import type { DB } from './schema.js';
 import { SqlStore } from './sql-store.js';
 import { sqliteMigrations } from './sqlite/migrations.js';
 
+/**
+ * Kysely prepares every statement anew; preparing costs more than running most of ours. Statements are reusable in
+ * better-sqlite3 (calls are synchronous), so keep the most recent ones by SQL text.
+ */
+function withStatementCache(sqlite: Database.Database, max = 512): Database.Database {
+  const cache = new Map<string, Database.Statement>();
+  return new Proxy(sqlite, {
+    get(target, prop, receiver) {
+      if (prop !== 'prepare') {
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      }
+      return (sql: string) => {
+        let st = cache.get(sql);
+        if (st) {
+          cache.delete(sql);
+        } else {
+          st = target.prepare(sql);
+          if (cache.size >= max) cache.delete(cache.keys().next().value!);
+        }
+        cache.set(sql, st);
+        return st;
+      };
+    },
+  });
+}
+
 export interface OpenedStore { store: SqlStore; driver: 'sqlite'; path: string }
 
 export async function openSqliteStore(path: string): Promise<OpenedStore> {
@@ -17,7 +44,7 @@ export async function openSqliteStore(path: string): Promise<OpenedStore> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const provider: MigrationProvider = { getMigrations: async () => sqliteMigrations };
   const { error } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {

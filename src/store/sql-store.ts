@@ -90,6 +90,20 @@ export class SqlStore implements Store {
     return this.db.transaction().execute((trx: Transaction<DB>) => fn(new SqlStore(trx, true)));
   }
 
+  async savepoint<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.inTransaction) throw new Error('savepoint() needs a transaction');
+    await sql`SAVEPOINT sy_op`.execute(this.db);
+    try {
+      const v = await fn();
+      await sql`RELEASE SAVEPOINT sy_op`.execute(this.db);
+      return v;
+    } catch (e) {
+      await sql`ROLLBACK TO SAVEPOINT sy_op`.execute(this.db);
+      await sql`RELEASE SAVEPOINT sy_op`.execute(this.db);
+      throw e;
+    }
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
   }
@@ -308,21 +322,42 @@ export class SqlStore implements Store {
     return this.transaction(async (tx) => {
       const self = tx as SqlStore;
       const exclude = opts.excludeWebhooks.length ? opts.excludeWebhooks : [-1];
-      const due = await sql<{ id: number }>`
-        SELECT d.id FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
-        WHERE ((d.status IN ('pending', 'failed') AND d.next_attempt_at <= ${now})
-               OR (d.status = 'delivering' AND d.lease_until <= ${now}))
+      const n = opts.roomFor ? limit * 4 : limit;
+      // Two index-ordered scans (due queued rows; expired leases) instead of one OR that sorts the whole backlog.
+      // (INDEXED BY is SQLite's; the PostgreSQL store claims with its own FOR UPDATE SKIP LOCKED query.)
+      const eligible = sql`
           AND (w.id IS NULL OR (w.paused = 0 AND w.disabled_at IS NULL))
           AND (d.webhook_id IS NULL OR d.webhook_id NOT IN (${sql.join(exclude)}))
           AND (w.id IS NULL OR w.fifo = 0 OR d.id = (
                 SELECT MIN(o.id) FROM deliveries o
-                WHERE o.webhook_id = d.webhook_id AND o.status IN ('pending', 'delivering', 'failed')))
-        ORDER BY d.next_attempt_at, d.id
-        LIMIT ${limit}`.execute(self.db);
-      if (due.rows.length === 0) return [];
+                WHERE o.webhook_id = d.webhook_id AND o.status IN ('pending', 'delivering', 'failed')))`;
+      const queued = await sql<{ id: number; webhook_id: number | null; at: number }>`
+        SELECT d.id, d.webhook_id, d.next_attempt_at AS at FROM deliveries d INDEXED BY deliveries_queued
+        LEFT JOIN webhooks w ON w.id = d.webhook_id
+        WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= ${now} ${eligible}
+        ORDER BY d.next_attempt_at, d.id LIMIT ${n}`.execute(self.db);
+      const leased = await sql<{ id: number; webhook_id: number | null; at: number }>`
+        SELECT d.id, d.webhook_id, d.lease_until AS at FROM deliveries d INDEXED BY deliveries_leased
+        LEFT JOIN webhooks w ON w.id = d.webhook_id
+        WHERE d.status = 'delivering' AND d.lease_until <= ${now} ${eligible}
+        ORDER BY d.lease_until, d.id LIMIT ${n}`.execute(self.db);
+      const due = { rows: leased.rows.length ? [...leased.rows, ...queued.rows].sort((a, b) => a.at - b.at || a.id - b.id) : queued.rows };
+      // Respect each webhook's room: what does not fit stays pending, untouched, for a later claim.
+      const room = new Map<number, number>();
+      const picked: number[] = [];
+      for (const d of due.rows) {
+        if (picked.length >= limit) break;
+        if (d.webhook_id !== null && opts.roomFor) {
+          const left = room.get(d.webhook_id) ?? opts.roomFor(d.webhook_id);
+          if (left <= 0) continue;
+          room.set(d.webhook_id, left - 1);
+        }
+        picked.push(d.id);
+      }
+      if (picked.length === 0) return [];
       const rows = await self.db.updateTable('deliveries')
         .set({ status: 'delivering', lease_until: leaseUntil, updated_at: now })
-        .where('id', 'in', due.rows.map((d) => d.id)).returningAll().execute();
+        .where('id', 'in', picked).returningAll().execute();
       return rows.map(toDelivery).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id);
     });
   }
@@ -501,13 +536,13 @@ export class SqlStore implements Store {
     return (await this.db.selectFrom('alerts').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
   }
   async nextDueAt(): Promise<number | null> {
-    const r = await this.db.selectFrom('deliveries')
-      .select((eb) => eb.fn.min<number>('next_attempt_at').as('t'))
-      .where('status', 'in', ['pending', 'failed']).executeTakeFirst();
-    const lease = await this.db.selectFrom('deliveries')
-      .select((eb) => eb.fn.min<number>('lease_until').as('t'))
-      .where('status', '=', 'delivering').executeTakeFirst();
-    const ts = [r?.t, lease?.t].filter((t): t is number => t !== null && t !== undefined).map(Number);
-    return ts.length ? Math.min(...ts) : null;
+    const r = await sql<{ t: number | null }>`
+      SELECT MIN(t) AS t FROM (
+        SELECT MIN(next_attempt_at) AS t FROM deliveries INDEXED BY deliveries_queued WHERE status IN ('pending', 'failed')
+        UNION ALL
+        SELECT MIN(lease_until) AS t FROM deliveries INDEXED BY deliveries_leased WHERE status = 'delivering')`.execute(this.db);
+    const t = r.rows[0]?.t;
+    return t === null || t === undefined ? null : Number(t);
   }
+
 }

@@ -100,6 +100,8 @@ export interface AttemptFilter {
 export interface ClaimOptions {
   /** Webhooks with no room for more requests in flight: claim none of theirs. */
   excludeWebhooks: number[];
+  /** How many more of a webhook's deliveries may be claimed now (the rest stay pending for a later claim). */
+  roomFor?: (webhookId: number) => number;
 }
 export type AlertKind = 'delivery.dead' | 'webhook.disabled';
 export interface AlertRecord {
@@ -114,6 +116,8 @@ export interface OutboxStats { pending: number; failed: number; delivering: numb
 export interface Store {
   /** Runs fn in one transaction; everything fn writes commits together or not at all. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /** Inside a transaction: runs fn in a savepoint, so that if it throws only its own writes are undone. */
+  savepoint<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 
   getSetting(key: string): Promise<string | null>;

@@ -1,8 +1,12 @@
-/** `switchyard webhooks list|get|create|update|delete|test`: manage outgoing webhooks (Determined's API shape). */
+/**
+ * `switchyard webhooks list|get|create|update|delete|test|pause|resume|enable`: manage outgoing webhooks (Determined's
+ * API shape, plus Switchyard's delivery settings: ordering, retry policy, timeout, concurrency).
+ */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { EXPERIMENT_STATES } from '../../core/types.js';
+import { MAX_CUSTOM_ATTEMPTS, MAX_WAIT_MS } from '../../core/retry.js';
 import { ApiError, CliError, addConnectionOptions, connect, type ApiClient } from '../client.js';
-import { collect, defaultIo, enumLabel, formatRecord, idArg, intArg, printJson, printTable, type Io } from '../format.js';
+import { collect, defaultIo, enumLabel, formatRecord, idArg, intArg, printJson, printTable, when, type Io } from '../format.js';
 
 interface Trigger {
   triggerType: string;
@@ -18,7 +22,16 @@ interface Webhook {
   triggers?: Partial<Trigger>[];
   signatureSchemes?: string[];
   standardWebhooks?: { secretPreview?: string | null } | null;
+  ordering?: string;
+  retryPolicy?: RetryPolicy | null;
+  timeoutMs?: number | null;
+  maxConcurrency?: number | null;
+  paused?: boolean;
+  disabledAt?: string | null;
+  disabledReason?: string | null;
+  failingSince?: string | null;
 }
+type RetryPolicy = { policy: string; scheduleSeconds?: number[] };
 
 const STATES: readonly string[] = EXPERIMENT_STATES;
 const TRIGGER_FORMS = 'COMPLETED, ERROR, another experiment state (e.g. CANCELED), TASKLOG:<regex> or CUSTOM';
@@ -47,10 +60,85 @@ export function triggerLabel(t: Partial<Trigger>): string {
   }
 }
 
+/** The API's `ordering` from `--ordering`: fifo (one at a time, in order) or best-effort. */
+export function parseOrdering(value: string): 'FIFO' | 'BEST_EFFORT' {
+  const v = value.trim().toLowerCase().replace(/_/g, '-');
+  if (v === 'fifo') return 'FIFO';
+  if (v === 'best-effort' || v === 'besteffort') return 'BEST_EFFORT';
+  throw new InvalidArgumentError('use fifo (one delivery at a time, in order) or best-effort (the default).');
+}
+
+const UNIT_SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 };
+const RETRY_FORMS = 'default, determined, inherit (the server\'s policy) or custom:<waits in seconds>, e.g. custom:5,60,600';
+
+/** `--retry-policy` → the API's retryPolicy: a name, or {"policy":"custom","scheduleSeconds":[…]} from `custom:5,60,600`. */
+export function parseRetryPolicy(value: string): string | { policy: 'custom'; scheduleSeconds: number[] } {
+  const v = value.trim();
+  const name = v.toLowerCase();
+  if (name === 'default' || name === 'determined' || name === 'inherit') return name;
+  const m = /^custom\s*(?::(.*))?$/is.exec(v);
+  if (!m) throw new InvalidArgumentError(`use ${RETRY_FORMS}.`);
+  if (!m[1]?.trim()) throw new InvalidArgumentError('custom needs the waits between attempts in seconds, e.g. custom:5,60,600.');
+  const maxWaits = MAX_CUSTOM_ATTEMPTS - 1;
+  const scheduleSeconds = m[1].split(',').map((part) => {
+    const w = /^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$/i.exec(part);
+    if (!w) throw new InvalidArgumentError(`"${part.trim()}" is not a wait; give seconds (or 30s, 5m, 1h, 1d) separated by commas, e.g. custom:5,60,600.`);
+    const seconds = Number(w[1]) * (UNIT_SECONDS[(w[2] ?? '').toLowerCase()] ?? 1);
+    if (seconds * 1000 > MAX_WAIT_MS) throw new InvalidArgumentError(`each wait must be at most ${MAX_WAIT_MS / 1000} seconds (7 days); got ${part.trim()}.`);
+    return seconds;
+  });
+  if (scheduleSeconds.length > maxWaits) {
+    throw new InvalidArgumentError(`a custom schedule has at most ${maxWaits} waits (${MAX_CUSTOM_ATTEMPTS} attempts); got ${scheduleSeconds.length}.`);
+  }
+  return { policy: 'custom', scheduleSeconds };
+}
+
+/** `--timeout-ms`: 0 (the server's default) or 100 to 600000. */
+export function parseTimeoutMs(value: string): number {
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || (n !== 0 && n < 100) || n > 600_000) {
+    throw new InvalidArgumentError("--timeout-ms must be 0 (the server's default) or from 100 to 600000.");
+  }
+  return n;
+}
+
+/** An API retry policy as the `--retry-policy` value that sets it. */
+export function retryLabel(p: RetryPolicy | null | undefined): string | undefined {
+  if (p === undefined) return undefined;
+  if (p === null) return "inherit (the server's policy)";
+  return p.policy === 'custom' ? `custom:${(p.scheduleSeconds ?? []).join(',')}` : p.policy;
+}
+
+/** active, paused or disabled. */
+export function webhookState(w: Pick<Webhook, 'paused' | 'disabledAt'>): string {
+  return w.disabledAt ? 'disabled' : w.paused ? 'paused' : 'active';
+}
+
+interface SettingsFlags { ordering?: string; retryPolicy?: ReturnType<typeof parseRetryPolicy>; timeoutMs?: number; maxConcurrency?: number }
+
+function settingsBody(o: SettingsFlags): Record<string, unknown> {
+  return {
+    ...(o.ordering !== undefined ? { ordering: o.ordering } : {}),
+    ...(o.retryPolicy !== undefined ? { retryPolicy: o.retryPolicy } : {}),
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    ...(o.maxConcurrency !== undefined ? { maxConcurrency: o.maxConcurrency } : {}),
+  };
+}
+
+/** The delivery-settings flags of `create` and `update`. */
+function addSettingsOptions(cmd: Command): Command {
+  return cmd
+    .option('--ordering <ordering>', 'fifo: one delivery at a time, in order; best-effort: in parallel (the default)', parseOrdering)
+    .option('--retry-policy <policy>', RETRY_FORMS, parseRetryPolicy)
+    .option('--timeout-ms <n>', "request timeout in ms: 100 to 600000, or 0 for the server's default", parseTimeoutMs)
+    .option('--max-concurrency <n>', "requests in flight at once: 1 to 10000, or 0 for the server's default", intArg('--max-concurrency', 0, 10_000));
+}
+
 function row(w: Webhook): Record<string, unknown> {
   return {
     id: w.id,
     name: w.name,
+    state: webhookState(w),
     workspace: w.workspaceId ? w.workspaceId : 'global',
     mode: enumLabel(w.mode, 'WEBHOOK_MODE_'),
     type: enumLabel(w.webhookType, 'WEBHOOK_TYPE_'),
@@ -84,7 +172,7 @@ export function register(program: Command, io: Io = defaultIo()): void {
     if (hooks.length === 0) {
       return io.out('no webhooks yet; create one: switchyard webhooks create --url https://example.com/hook --trigger COMPLETED\n');
     }
-    printTable(hooks.map(row), ['id', 'name', 'workspace', 'mode', 'type', 'url', 'triggers'].map((k) => ({ key: k, header: k.toUpperCase() })), io.out);
+    printTable(hooks.map(row), ['id', 'name', 'state', 'workspace', 'mode', 'type', 'url', 'triggers'].map((k) => ({ key: k, header: k.toUpperCase() })), io.out);
   });
 
   addConnectionOptions(group.command('get').description('show one webhook').argument('<id>', 'webhook id', idArg))
@@ -98,7 +186,18 @@ export function register(program: Command, io: Io = defaultIo()): void {
         ['id', r.id], ['name', r.name], ['workspace', r.workspace], ['mode', r.mode], ['type', r.type], ['url', r.url],
         ['triggers', r.triggers], ['signatures', (w.signatureSchemes ?? ['determined']).join(', ')],
         ...(w.standardWebhooks?.secretPreview ? [['standard secret', `${w.standardWebhooks.secretPreview} (full: GET /api/v1/webhooks/${id}/secret)`] as [string, unknown]] : []),
+        ['ordering', w.ordering === undefined ? undefined : w.ordering === 'FIFO' ? 'fifo' : 'best-effort'],
+        ['retry policy', retryLabel(w.retryPolicy)],
+        ['timeout', w.timeoutMs === undefined ? undefined : w.timeoutMs ? `${w.timeoutMs} ms` : "server's default"],
+        ['concurrency', w.maxConcurrency === undefined ? undefined : w.maxConcurrency ? w.maxConcurrency : "server's default"],
+        ['state', r.state],
+        ['paused', w.paused === undefined ? undefined : w.paused ? 'yes' : 'no'],
+        ['disabled at', when(w.disabledAt)],
+        ['disabled reason', w.disabledReason],
+        ['failing since', when(w.failingSince)],
       ]));
+      if (w.disabledAt) io.out(`it is disabled; after fixing the receiver: switchyard webhooks enable ${id}\n`);
+      else if (w.paused) io.out(`it is paused; deliveries wait until: switchyard webhooks resume ${id}\n`);
     });
 
   const create = group.command('create').description('create a webhook')
@@ -109,9 +208,11 @@ export function register(program: Command, io: Io = defaultIo()): void {
     .addOption(new Option('--mode <mode>', 'workspace: every experiment; specific: experiments that name this webhook')
       .choices(['workspace', 'specific']).default('workspace'))
     .option('--trigger <trigger>', `repeatable: ${TRIGGER_FORMS}`, collect(parseTrigger))
-    .option('--standard-webhooks', 'also sign with the Standard Webhooks scheme (webhook-id/-timestamp/-signature)')
-    .addHelpText('after', '\nExample:\n  switchyard webhooks create --name prod-alerts --url https://hooks.example.com/x --trigger COMPLETED --trigger ERROR --trigger "TASKLOG:CUDA out of memory"\n');
-  addConnectionOptions(create, { url: false }).action(async (o: {
+    .option('--standard-webhooks', 'also sign with the Standard Webhooks scheme (webhook-id/-timestamp/-signature)');
+  addSettingsOptions(create)
+    .addHelpText('after', '\nExample:\n  switchyard webhooks create --name prod-alerts --url https://hooks.example.com/x --trigger COMPLETED --trigger ERROR --trigger "TASKLOG:CUDA out of memory"\n' +
+      '  switchyard webhooks create --url https://hooks.example.com/y --trigger ERROR --ordering fifo --retry-policy custom:5,60,600 --timeout-ms 5000\n');
+  addConnectionOptions(create, { url: false }).action(async (o: SettingsFlags & {
     url: string; name?: string; type: string; workspaceId?: number; mode: string; trigger?: Trigger[]; standardWebhooks?: boolean;
   }, cmd: Command) => {
     const triggers = o.trigger ?? [];
@@ -129,6 +230,7 @@ export function register(program: Command, io: Io = defaultIo()): void {
       mode: `WEBHOOK_MODE_${mode.toUpperCase()}`,
       triggers,
       ...(o.standardWebhooks ? { signatureSchemes: ['determined', 'standard'] } : {}),
+      ...settingsBody(o),
     };
     const { client, json } = connect(cmd, io.env);
     const res = await client.request<{ webhook?: Webhook }>('POST', '/api/v1/webhooks', body);
@@ -142,12 +244,18 @@ export function register(program: Command, io: Io = defaultIo()): void {
     }
   });
 
-  const update = group.command('update').description('change the URL and/or name of a webhook').argument('<id>', 'webhook id', idArg)
+  const update = group.command('update').description('change the URL, name or delivery settings of a webhook').argument('<id>', 'webhook id', idArg)
     .option('--url <url>', 'the new webhook URL')
     .option('--name <name>', 'the new name');
-  addConnectionOptions(update, { url: false }).action(async (id: number, o: { url?: string; name?: string }, cmd: Command) => {
-    if (o.url === undefined && o.name === undefined) throw new CliError('nothing to update: pass --url and/or --name', 2);
-    const body = { ...(o.url !== undefined ? { url: o.url } : {}), ...(o.name !== undefined ? { name: o.name } : {}) };
+  addSettingsOptions(update)
+    .addHelpText('after', '\nExample:\n  switchyard webhooks update 3 --ordering fifo --retry-policy custom:5,60,600 --timeout-ms 5000\n');
+  addConnectionOptions(update, { url: false }).action(async (id: number, o: SettingsFlags & { url?: string; name?: string }, cmd: Command) => {
+    const body = {
+      ...(o.url !== undefined ? { url: o.url } : {}), ...(o.name !== undefined ? { name: o.name } : {}), ...settingsBody(o),
+    };
+    if (Object.keys(body).length === 0) {
+      throw new CliError('nothing to update: pass --url, --name, --ordering, --retry-policy, --timeout-ms and/or --max-concurrency', 2);
+    }
     const { client, json } = connect(cmd, io.env);
     const res = await client.request('PATCH', `/api/v1/webhooks/${id}`, body);
     if (json) return printJson(res, io.out);
@@ -169,4 +277,23 @@ export function register(program: Command, io: Io = defaultIo()): void {
       if (json) return printJson(res, io.out);
       io.out(`sent a test event to webhook ${id}; the receiver accepted it\n`);
     });
+
+  const stateCommands: [string, string, (id: number, w: Webhook | undefined) => string][] = [
+    ['pause', 'stop sending (deliveries queue up until resume)',
+      (id) => `paused webhook ${id}; new deliveries wait. Send them: switchyard webhooks resume ${id}\n`],
+    ['resume', 'send again after pause (queued deliveries go out)',
+      (id, w) => `resumed webhook ${id}${w?.disabledAt ? `; it is still disabled: switchyard webhooks enable ${id}` : '; queued deliveries go out now'}\n`],
+    ['enable', 're-enable a webhook the server disabled (e.g. after 410 Gone or failing too long)',
+      (id, w) => `enabled webhook ${id}${w?.paused ? `; it is still paused: switchyard webhooks resume ${id}` : ''}\n` +
+        `dead deliveries can be sent again: switchyard deliveries redeliver-dead --webhook ${id}\n`],
+  ];
+  for (const [name, description, done] of stateCommands) {
+    addConnectionOptions(group.command(name).description(description).argument('<id>', 'webhook id', idArg))
+      .action(async (id: number, _o, cmd: Command) => {
+        const { client, json } = connect(cmd, io.env);
+        const res = await client.request<{ webhook?: Webhook }>('POST', `/api/v1/webhooks/${id}/${name}`);
+        if (json) return printJson(res, io.out);
+        io.out(done(id, res.webhook));
+      });
+  }
 }

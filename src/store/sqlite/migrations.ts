@@ -83,3 +83,13 @@ sqliteMigrations['0002_delivery_engine'] = {
     for (const s of stmts) await sql.raw(s).execute(db);
   },
 };
+
+sqliteMigrations['0003_claim_indexes'] = {
+  async up(db: Kysely<any>) {
+    // Claims read due rows in next_attempt_at order straight off these, with no sort of the whole backlog.
+    await sql`CREATE INDEX deliveries_queued ON deliveries (next_attempt_at, id) WHERE status IN ('pending', 'failed')`.execute(db);
+    await sql`CREATE INDEX deliveries_leased ON deliveries (lease_until, id) WHERE status = 'delivering'`.execute(db);
+    await sql`DROP INDEX deliveries_due`.execute(db);
+    await sql`CREATE INDEX deliveries_status ON deliveries (status)`.execute(db);
+  },
+};
