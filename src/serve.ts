@@ -14,7 +14,18 @@ export async function runServe(opts: { host?: string; port?: number; dataDir?: s
     }
     throw e;
   }
-  const running = await startSwitchyard(config);
+  let running;
+  try {
+    running = await startSwitchyard(config);
+  } catch (e) {
+    // Configuration that only the components can judge (an allowlist entry, a port in use): say it plainly.
+    const err = e as NodeJS.ErrnoException;
+    const message = err.code === 'EADDRINUSE'
+      ? `port ${config.port} on ${config.host} is in use: stop what runs there or pass --port`
+      : err.message;
+    process.stderr.write(`switchyard: cannot start: ${message}\n`);
+    process.exit(err.code === 'EADDRINUSE' || /outbound\.allow/.test(message) ? 2 : 1);
+  }
   const lines = [
     '',
     `Switchyard ${VERSION} is running`,
