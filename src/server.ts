@@ -66,7 +66,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     const events = new EventSource(clock, config.webhooks.base_url);
     const ctx: AppContext = {
       config, clock, store, auth, worker, metrics, engineEvents, signingKey: () => signingKey,
-      webhooks: new WebhookService(store, clock, sender, (id) => worker.invalidate(id)),
+      webhooks: new WebhookService(store, clock, sender, (id) => { worker.invalidate(id); events.invalidate(); }),
       experiments: new ExperimentService(store, clock, events, new GroupCommit(store)),
     };
     const app = buildApp(ctx, log);

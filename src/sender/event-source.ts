@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { RE2JS } from 're2js';
 import { renderExperimentEvent, renderTaskLogEvent, type RenderedEvent } from '../core/payload/index.js';
 import { ECHOED_EXPCONF, matchWebhook, type MatchScope } from '../core/match.js';
-import type { Clock, CustomData, ExperimentSnapshot, TaskLogFacts } from '../core/types.js';
-import type { DeliveryInput, ExperimentRecord, Store, TriggerRecord, WebhookRecord } from '../store/store.js';
+import type { Clock, CustomData, ExperimentSnapshot, TaskLogFacts, TriggerType } from '../core/types.js';
+import type { DeliveryInput, ExperimentRecord, Store, TriggerMatch, TriggerRecord, WebhookRecord } from '../store/store.js';
 import { compileRegex } from './webhook-input.js';
 
 export function snapshotOf(e: ExperimentRecord): ExperimentSnapshot {
@@ -22,7 +22,27 @@ export function snapshotOf(e: ExperimentRecord): ExperimentSnapshot {
 export class EventSource {
   private readonly regexCache = new Map<string, RE2JS>();
 
-  constructor(private readonly clock: Clock, private readonly baseUrl: string) {}
+  /** Triggers by (type, state), for `triggerCacheMs` after they were read; dropped whenever a webhook changes here. */
+  private readonly triggerCache = new Map<string, { until: number; matches: TriggerMatch[] }>();
+
+  constructor(private readonly clock: Clock, private readonly baseUrl: string, private readonly triggerCacheMs = 1000) {}
+
+  /** A webhook changed: read triggers from the store again. */
+  invalidate(): void {
+    this.triggerCache.clear();
+  }
+
+  private async triggers(tx: Store, type: TriggerType, state?: string): Promise<TriggerMatch[]> {
+    if (this.triggerCacheMs <= 0) return tx.findTriggers(type, state);
+    const key = `${type}\u0000${state ?? ''}`;
+    const now = Date.now();
+    const hit = this.triggerCache.get(key);
+    if (hit && hit.until > now) return hit.matches;
+    const matches = await tx.findTriggers(type, state);
+    if (this.triggerCache.size > 1000) this.triggerCache.clear();
+    this.triggerCache.set(key, { until: now + this.triggerCacheMs, matches });
+    return matches;
+  }
 
   private delivery(w: WebhookRecord, trigger: TriggerRecord, eventId: string, r: RenderedEvent): DeliveryInput {
     return {
@@ -33,7 +53,7 @@ export class EventSource {
 
   /** One event per matching EXPERIMENT_STATE_CHANGE trigger for the experiment's (new) state. */
   async experimentStateChanged(tx: Store, e: ExperimentRecord): Promise<number> {
-    const matches = await tx.findTriggers('EXPERIMENT_STATE_CHANGE', e.state);
+    const matches = await this.triggers(tx, 'EXPERIMENT_STATE_CHANGE', e.state);
     const scope: MatchScope = { workspaceId: e.workspaceId, integrations: e.integrations };
     const now = this.clock.now();
     const rows: DeliveryInput[] = [];
@@ -66,7 +86,7 @@ export class EventSource {
    * `experiment` is the task's experiment (for SPECIFIC matching and exclusion), if it is a trial.
    */
   async taskLogs(tx: Store, task: Omit<TaskLogFacts, 'log'>, workspaceId: number | null, experiment: ExperimentRecord | null, lines: string[]): Promise<number> {
-    const matches = await tx.findTriggers('TASK_LOG');
+    const matches = await this.triggers(tx, 'TASK_LOG');
     if (matches.length === 0) return 0;
     const scope: MatchScope = { workspaceId, integrations: experiment?.integrations ?? null };
     const now = this.clock.now();

@@ -51,7 +51,7 @@ export class WebhookService {
     const p = parseWebhookCreate(body);
     requireCanEditWebhook(caller, p.workspaceId);
     const now = this.clock.now();
-    return this.store.transaction(async (tx) => {
+    const created = await this.store.transaction(async (tx) => {
       const svc = new WebhookService(tx, this.clock, this.sender);
       await svc.checkWorkspace(p.workspaceId);
       // Determined stores "" for an unnamed webhook, so a second one in the workspace fails with a 500; name it instead.
@@ -62,6 +62,8 @@ export class WebhookService {
         swSecret: p.schemes.includes('standard') ? generateStandardSecret() : null, ...p.settings,
       }, p.triggers, now);
     });
+    this.onChange(created.id);
+    return created;
   }
 
   async patch(caller: Caller, id: number, body: unknown): Promise<WebhookRecord> {
