@@ -127,4 +127,52 @@ for (const impl of stores) {
     assert.deepEqual(released.map((d) => [d.eventId, d.status]), [['e-3', 'pending'], ['e-2', 'failed'], ['e-1', 'delivered']]);
     assert.deepEqual((await s.listDeliveries({ limit: 10, status: 'failed' })).map((d) => d.eventId), ['e-2']);
   });
+
+  it('savepoints: a failing operation inside a transaction rolls back alone', async (s) => {
+    await s.transaction(async (tx) => {
+      await tx.savepoint(async () => { await tx.createWorkspace('kept', T0); });
+      await assert.rejects(tx.savepoint(async () => { await tx.createWorkspace('undone', T0); throw new Error('no'); }));
+    });
+    assert.ok(await s.getWorkspaceByName('kept'));
+    assert.equal(await s.getWorkspaceByName('undone'), null);
+  });
+
+  it('redelivery copies the event to the webhook\'s current URL; dead ids by time range', async (s) => {
+    const w = await s.createWebhook({ url: 'http://old', webhookType: 'DEFAULT', workspaceId: null, name: 'r', mode: 'WORKSPACE', schemes: ['determined'], swSecret: null }, [], T0);
+    const [id] = await s.enqueueDeliveries([{ ...delivery(1), webhookId: w.id, url: 'http://old' }], T0);
+    const [c] = await s.claimDeliveries(T0, 10, T0 + 1000);
+    await s.recordAttempts([{ attempt: { deliveryId: c!.id, webhookId: w.id, attempt: 1, startedAt: T0, durationMs: 1, statusCode: 400, outcome: 'http', error: 'HTTP 400', responseBody: null, remoteAddress: null, url: 'http://old', requestHeaders: {}, responseHeaders: null }, status: 'dead', nextAttemptAt: null, webhook: 'failing' }], T0);
+    assert.deepEqual(await s.deadDeliveryIds(w.id, T0, T0 + 1, 10), [id]);
+    assert.deepEqual(await s.deadDeliveryIds(w.id, T0 + 1, T0 + 2, 10), []);
+    await s.updateWebhook(w.id, { url: 'http://new' }, undefined, T0);
+    const [copy] = await s.redeliver([id!], T0 + 5);
+    const d = (await s.getDelivery(copy!))!;
+    assert.deepEqual([d.url, d.eventId, d.status, d.attempts, d.redeliveryOf, d.payload], ['http://new', 'e-1', 'pending', 0, id, '{"i":1}']);
+    assert.notEqual((await s.getWebhook(w.id))!.failingSince, null, 'a failure starts the webhook\'s failing run');
+  });
+
+  it('alerts coalesce per kind and webhook until acknowledged', async (s) => {
+    const a = { kind: 'delivery.dead' as const, severity: 'warning' as const, webhookId: 3, deliveryId: 1, title: 't', message: 'm1' };
+    const first = await s.raiseAlert(a, T0);
+    const second = await s.raiseAlert({ ...a, message: 'm2' }, T0 + 1);
+    assert.equal(second.id, first.id);
+    assert.equal(second.count, 2);
+    assert.equal(second.message, 'm2');
+    assert.notEqual((await s.raiseAlert({ ...a, webhookId: 4 }, T0)).id, first.id);
+    assert.equal(await s.acknowledgeAlert(first.id, T0 + 2), true);
+    assert.notEqual((await s.raiseAlert(a, T0 + 3)).id, first.id, 'a new alert after acknowledgement');
+    assert.equal((await s.listAlerts({ limit: 10, open: true })).length, 2);
+    assert.equal(await s.acknowledgeAlert(999, T0), false);
+  });
+
+  it('retention: finished deliveries and their attempts older than the cutoff go; so do attempts beyond the cap', async (s) => {
+    const ids = await s.enqueueDeliveries([delivery(1), delivery(2), delivery(3)], T0);
+    const claimed = await s.claimDeliveries(T0, 10, T0 + 1000);
+    const att = (id: number) => ({ deliveryId: id, webhookId: null, attempt: 1, startedAt: T0, durationMs: 1, statusCode: 200, outcome: 'ok' as const, error: null, responseBody: null, remoteAddress: null, url: 'u', requestHeaders: {}, responseHeaders: null });
+    await s.recordAttempts(claimed.slice(0, 2).map((d) => ({ attempt: att(d.id), status: 'delivered' as const, nextAttemptAt: null, webhook: 'healthy' as const })), T0);
+    await s.releaseDeliveries([claimed[2]!.id], T0);
+    const swept = await s.sweep(T0 + 1, 1_000_000);
+    assert.deepEqual(swept, { deliveries: 2, attempts: 2 });
+    assert.deepEqual((await s.listDeliveries({ limit: 10 })).map((d) => d.id), [ids[2]], 'the open delivery stays');
+  });
 }
