@@ -65,6 +65,33 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    receiver: z
+      .object({
+        /** Largest request body a catch hook accepts; larger ones answer 413. */
+        body_limit_bytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
+        /** Requests per second one hook accepts before answering 429 (0 = no limit); a flow's rateLimit overrides it. */
+        rate_limit_per_second: z.number().min(0).default(0),
+        /** Runs executed at once. */
+        run_concurrency: z.number().int().min(1).max(1000).default(32),
+        /** How long a claimed run stays leased before another process may resume it, in ms. */
+        lease_ms: z.number().int().min(1000).default(120_000),
+        /** Waits (seconds) before retrying a failed action step: Zapier's autoreplay schedule. */
+        retry_schedule_seconds: z.array(z.number().min(0)).default([300, 1800, 3600, 10800, 21600]),
+      })
+      .strict()
+      .prefault({}),
+    code: z
+      .object({
+        /** Default time limit of a code step, in ms (a step may ask for less or more, up to 120000). */
+        timeout_ms: z.number().int().min(10).max(120_000).default(5000),
+        /** Memory limit of a code step, in MB. */
+        memory_mb: z.number().int().min(16).max(2048).default(128),
+        /** Warm Python (Pyodide) and JavaScript (QuickJS) workers kept ready. */
+        python_workers: z.number().int().min(0).max(16).default(1),
+        js_workers: z.number().int().min(0).max(16).default(1),
+      })
+      .strict()
+      .prefault({}),
     metrics: z
       .object({
         /** Serve /metrics without a token (for a Prometheus on a trusted network). Default: bearer token needed. */

@@ -20,6 +20,13 @@ import { EngineEvents } from './delivery/engine-events.js';
 import { createMetrics } from './delivery/metrics.js';
 import { startSweeper } from './delivery/sweeper.js';
 import { OutboundPolicy } from './delivery/ssrf.js';
+import { Ingress } from './receiver/ingress.js';
+import { FlowService } from './receiver/flow-service.js';
+import { FlowRunner } from './receiver/runner.js';
+import { createEmailSender } from './receiver/services/email.js';
+import { createHttpClient } from './receiver/services/http.js';
+import { CodeRunner } from './sandbox/code-runner.js';
+import type { StepServices } from './core/flow/types.js';
 import { WebhookService } from './sender/webhook-service.js';
 import { ExperimentService } from './sender/experiment-service.js';
 import { EventSource } from './sender/event-source.js';
@@ -64,16 +71,46 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     const metrics = createMetrics(store, engineEvents, clock);
     const sweeper = startSweeper({ store, clock, log, retentionMs: d.retention_days * 86400_000, maxAttempts: d.retention_max_attempts });
     const events = new EventSource(clock, config.webhooks.base_url);
+    // The receiver: catch hooks (group-committed captures), flows, the runner and its steps' collaborators.
+    const writes = new GroupCommit(store);
+    const codeRunner = new CodeRunner({ pythonWorkers: config.code.python_workers, jsWorkers: config.code.js_workers });
+    const sendEmail = createEmailSender(config.smtp.host ? {
+      host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user,
+      password: config.smtp.password, from: config.smtp.from,
+    } : null, { policy: outbound });
+    const httpClient = createHttpClient(outbound);
+    const flowLog = log.child({ component: 'flows' });
+    const stepServices = (secrets: Map<string, string>, context: StepServices['context']): StepServices => ({
+      clock, context, secret: (n) => secrets.get(n), sendEmail, http: httpClient,
+      runCode: (req) => codeRunner.run({
+        ...req, timeoutMs: req.timeoutMs || config.code.timeout_ms, memoryMb: req.memoryMb || config.code.memory_mb,
+      }),
+      async raiseAlert(a) {
+        const r = await store.raiseAlert({
+          kind: 'flow.alert', severity: a.severity, webhookId: null, deliveryId: null, title: a.name, message: a.message,
+        }, clock.now());
+        flowLog.warn({ alert: a.name, alertId: r.id, flow: context.flow.name, runId: context.run.id }, `alert raised: ${a.message}`);
+        return { alertId: r.id };
+      },
+    });
+    const runner = new FlowRunner({
+      store, clock, log: flowLog, services: stepServices, concurrency: config.receiver.run_concurrency,
+      leaseMs: config.receiver.lease_ms, retryScheduleMs: config.receiver.retry_schedule_seconds.map((x) => x * 1000),
+    });
+    let ingress: Ingress;
+    const flows = new FlowService(store, clock, () => ingress.invalidate());
+    ingress = new Ingress(store, writes, clock, config.receiver.rate_limit_per_second, () => runner.wake());
     const ctx: AppContext = {
-      config, clock, store, auth, worker, metrics, engineEvents, signingKey: () => signingKey,
+      config, clock, store, auth, worker, metrics, engineEvents, signingKey: () => signingKey, ingress, flows, runner,
       webhooks: new WebhookService(store, clock, sender, (id) => { worker.invalidate(id); events.invalidate(); }),
-      experiments: new ExperimentService(store, clock, events, new GroupCommit(store)),
+      experiments: new ExperimentService(store, clock, events, writes),
     };
     const app = buildApp(ctx, log);
     await app.listen({ host: config.host, port: config.port });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     if (config.delivery.enabled) worker.start();
+    runner.start();
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     let stopped = false;
     return {
@@ -85,6 +122,10 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
         sweeper.stop();
         await app.close();
         await worker.stop(d.shutdown_grace_ms);
+        await runner.stop(d.shutdown_grace_ms);
+        await codeRunner.close();
+        sendEmail.close();
+        await httpClient.close();
         await sender.close();
         await store.close();
       },

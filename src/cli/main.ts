@@ -13,9 +13,12 @@ import { defaultIo, type Io } from './format.js';
 import * as alert from './commands/alert.js';
 import * as alerts from './commands/alerts.js';
 import * as deliveries from './commands/deliveries.js';
+import * as demo from './commands/demo.js';
 import * as experiments from './commands/experiments.js';
+import * as flows from './commands/flows.js';
 import * as keys from './commands/keys.js';
 import * as logs from './commands/logs.js';
+import * as secrets from './commands/secrets.js';
 import * as serve from './commands/serve.js';
 import * as sink from './commands/sink.js';
 import * as tokens from './commands/tokens.js';
@@ -51,7 +54,7 @@ export function buildProgram(io: Io = defaultIo()): Command {
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXAMPLES);
   addConnectionOptions(program);
-  for (const group of [serve, webhooks, deliveries, alerts, experiments, logs, alert, keys, tokens, workspaces, sink]) group.register(program, io);
+  for (const group of [serve, demo, webhooks, deliveries, alerts, experiments, logs, alert, flows, secrets, keys, tokens, workspaces, sink]) group.register(program, io);
   return program;
 }
 

@@ -12,6 +12,8 @@ import { registerWebhookRoutes } from './routes/webhooks.js';
 import { registerExperimentRoutes } from './routes/experiments.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
+import { registerFlowRoutes } from './routes/flows.js';
+import { registerHookRoutes } from './routes/hooks.js';
 
 declare module 'fastify' {
   interface FastifyRequest { caller: Caller }
@@ -169,7 +171,9 @@ export function buildApp(ctx: AppContext, log: Logger): FastifyInstance {
     registerExperimentRoutes(api, ctx);
     registerAdminRoutes(api, ctx);
     registerDeliveryRoutes(api, ctx);
+    registerFlowRoutes(api, ctx);
   }, { prefix: '/api/v1' });
+  registerHookRoutes(app, ctx);
 
   return app;
 }

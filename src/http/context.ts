@@ -8,6 +8,9 @@ import type { ExperimentService } from '../sender/experiment-service.js';
 import type { DeliveryWorker } from '../delivery/worker.js';
 import type { Metrics } from '../delivery/metrics.js';
 import type { EngineEvents } from '../delivery/engine-events.js';
+import type { Ingress } from '../receiver/ingress.js';
+import type { FlowService } from '../receiver/flow-service.js';
+import type { FlowRunner } from '../receiver/runner.js';
 
 export interface AppContext {
   config: Config;
@@ -20,4 +23,7 @@ export interface AppContext {
   metrics: Metrics;
   engineEvents: EngineEvents;
   signingKey: () => string;
+  ingress: Ingress;
+  flows: FlowService;
+  runner: FlowRunner;
 }

@@ -144,7 +144,31 @@ export interface AlertTable {
   acknowledged_at: number | null;
 }
 
+export interface FlowTable {
+  id: Generated<number>; name: string; description: string; enabled: number; definition: string; hook_key: string;
+  sample_capture_id: number | null; created_at: number; updated_at: number;
+}
+export interface CaptureTable {
+  id: Generated<number>; flow_id: number; method: string; path: string; query: string; raw_headers: string; body: Buffer;
+  content_type: string | null; remote_address: string; received_at: number; dedup_key: string | null; status: string;
+}
+export interface RunTable {
+  id: Generated<number>; flow_id: number; capture_id: number; origin: string; replay_of: number | null; status: string;
+  definition: string; next_attempt_at: number; lease_until: number | null; error: string | null; created_at: number;
+  started_at: number | null; finished_at: number | null; updated_at: number;
+}
+export interface RunStepTable {
+  id: Generated<number>; run_id: number; step_id: string; step_type: string; status: string; input: string | null;
+  output: string | null; error: string | null; attempts: number; started_at: number; duration_ms: number;
+}
+export interface SecretTable { name: string; value: string; created_at: number; updated_at: number }
+
 export interface DB {
+  flows: FlowTable;
+  captures: CaptureTable;
+  runs: RunTable;
+  run_steps: RunStepTable;
+  secrets: SecretTable;
   settings: SettingsTable;
   workspaces: WorkspaceTable;
   projects: ProjectTable;

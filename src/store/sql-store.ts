@@ -11,6 +11,7 @@ import type {
   WebhookPatch, WebhookRecord, WorkspaceRecord,
 } from './store.js';
 import type { TriggerType, WebhookMode, WebhookType } from '../core/types.js';
+import { SqlReceiverStore } from './sql-receiver-store.js';
 
 type Row<T> = Selectable<T>;
 
@@ -82,8 +83,10 @@ function toToken(r: { id: number; name: string; role: string; prefix: string; cr
 
 const tokenColumns = ['id', 'name', 'role', 'prefix', 'created_at', 'last_used_at', 'revoked_at'] as const;
 
-export class SqlStore implements Store {
-  constructor(private readonly db: Kysely<DB>, private readonly inTransaction = false) {}
+export class SqlStore extends SqlReceiverStore implements Store {
+  constructor(db: Kysely<DB>, inTransaction = false) {
+    super(db, inTransaction);
+  }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
@@ -508,7 +511,8 @@ export class SqlStore implements Store {
   async raiseAlert(a: AlertInput, now: number): Promise<AlertRecord> {
     return this.transaction(async (tx) => {
       const self = tx as SqlStore;
-      let q = self.db.selectFrom('alerts').selectAll().where('kind', '=', a.kind).where('acknowledged_at', 'is', null);
+      let q = self.db.selectFrom('alerts').selectAll().where('kind', '=', a.kind).where('title', '=', a.title)
+        .where('acknowledged_at', 'is', null);
       q = a.webhookId === null ? q.where('webhook_id', 'is', null) : q.where('webhook_id', '=', a.webhookId);
       const open = await q.orderBy('id', 'desc').executeTakeFirst();
       if (open) {

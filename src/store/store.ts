@@ -4,6 +4,8 @@
  * (./store.contract.test.ts runs against each).
  */
 import type { TriggerType, WebhookIntegrations, WebhookMode, WebhookType } from '../core/types.js';
+import type { ReceiverStore } from './receiver-types.js';
+export type * from './receiver-types.js';
 
 export interface WorkspaceRecord { id: number; name: string; createdAt: number }
 export interface ProjectRecord { id: number; workspaceId: number; name: string }
@@ -103,9 +105,10 @@ export interface ClaimOptions {
   /** How many more of a webhook's deliveries may be claimed now (the rest stay pending for a later claim). */
   roomFor?: (webhookId: number) => number;
 }
-export type AlertKind = 'delivery.dead' | 'webhook.disabled';
+/** delivery.dead, webhook.disabled: raised by the delivery engine; flow.alert: by a flow's alert step; run.failed: a flow run failed. */
+export type AlertKind = 'delivery.dead' | 'webhook.disabled' | 'flow.alert' | 'run.failed';
 export interface AlertRecord {
-  id: number; kind: AlertKind; severity: 'warning' | 'error'; webhookId: number | null; deliveryId: number | null;
+  id: number; kind: AlertKind; severity: 'info' | 'warning' | 'error'; webhookId: number | null; deliveryId: number | null;
   title: string; message: string; count: number; createdAt: number; lastAt: number; acknowledgedAt: number | null;
 }
 export type AlertInput = Pick<AlertRecord, 'kind' | 'severity' | 'webhookId' | 'deliveryId' | 'title' | 'message'>;
@@ -113,7 +116,7 @@ export type AlertInput = Pick<AlertRecord, 'kind' | 'severity' | 'webhookId' | '
 export interface RecordOutcome { disabledWebhooks: { id: number; name: string; reason: string }[] }
 export interface OutboxStats { pending: number; failed: number; delivering: number; dead: number; oldestDueCreatedAt: number | null }
 
-export interface Store {
+export interface Store extends ReceiverStore {
   /** Runs fn in one transaction; everything fn writes commits together or not at all. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Inside a transaction: runs fn in a savepoint, so that if it throws only its own writes are undone. */

@@ -93,3 +93,32 @@ sqliteMigrations['0003_claim_indexes'] = {
     await sql`CREATE INDEX deliveries_status ON deliveries (status)`.execute(db);
   },
 };
+
+sqliteMigrations['0004_receiver'] = {
+  async up(db: Kysely<any>) {
+    const stmts = [
+      `CREATE TABLE flows (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
+         enabled INTEGER NOT NULL, definition TEXT NOT NULL, hook_key TEXT NOT NULL UNIQUE, sample_capture_id INTEGER,
+         created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`,
+      // A capture keeps the request exactly: raw header list (names, order, duplicates) and the body bytes.
+      `CREATE TABLE captures (id INTEGER PRIMARY KEY AUTOINCREMENT, flow_id INTEGER NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
+         method TEXT NOT NULL, path TEXT NOT NULL, query TEXT NOT NULL, raw_headers TEXT NOT NULL, body BLOB NOT NULL,
+         content_type TEXT, remote_address TEXT NOT NULL, received_at INTEGER NOT NULL, dedup_key TEXT,
+         status TEXT NOT NULL)`,
+      `CREATE INDEX captures_flow ON captures (flow_id, id)`,
+      `CREATE INDEX captures_dedup ON captures (flow_id, dedup_key, received_at) WHERE dedup_key IS NOT NULL`,
+      `CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, flow_id INTEGER NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
+         capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE, origin TEXT NOT NULL, replay_of INTEGER,
+         status TEXT NOT NULL, definition TEXT NOT NULL, next_attempt_at INTEGER NOT NULL, lease_until INTEGER,
+         error TEXT, created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER, updated_at INTEGER NOT NULL)`,
+      `CREATE INDEX runs_flow ON runs (flow_id, id)`,
+      `CREATE INDEX runs_queued ON runs (next_attempt_at, id) WHERE status IN ('queued', 'retrying')`,
+      `CREATE INDEX runs_leased ON runs (lease_until, id) WHERE status = 'running'`,
+      `CREATE TABLE run_steps (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+         step_id TEXT NOT NULL, step_type TEXT NOT NULL, status TEXT NOT NULL, input TEXT, output TEXT, error TEXT,
+         attempts INTEGER NOT NULL, started_at INTEGER NOT NULL, duration_ms INTEGER NOT NULL, UNIQUE (run_id, step_id))`,
+      `CREATE TABLE secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`,
+    ];
+    for (const s of stmts) await sql.raw(s).execute(db);
+  },
+};

@@ -1,0 +1,256 @@
+/**
+ * The flow runner: takes queued runs from the store (leased, so a crashed process's runs resume elsewhere or after
+ * restart), walks their steps and records each step's input, output, status and duration as it goes.
+ *
+ * A run: queued → running → succeeded | stopped (a filter said no) | failed | retrying (an action step failed with
+ * a retryable error; it is tried again on the autoreplay schedule). Steps already `succeeded` in the run's record are
+ * not run again — that is how a crashed run resumes and how a replay "from step X" reuses the steps before X.
+ * A paths step records which branch it took, so a resumed run continues down the same branch.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../core/types.js';
+import { evaluate, type Condition } from '../core/flow/conditions.js';
+import { renderValue } from '../core/flow/template.js';
+import type { FlowContext, StepOutcome, StepServices } from '../core/flow/types.js';
+import type { RunRecord, RunStatus, RunStepRecord, Store } from '../store/store.js';
+import { captureView } from './capture-view.js';
+import { isSecretRef, redactSecretRefs, runStep, stepRegistry } from './steps/registry.js';
+
+/** A step of a definition, as the runner reads it (the definition was validated when the flow was saved). */
+interface StepDef {
+  id: string; type: string; config?: unknown; when?: Condition; retry?: { attempts: number };
+  paths?: { name: string; when?: Condition; fallback?: boolean; steps: StepDef[] }[];
+}
+
+type Walk = { status: 'succeeded' } | { status: 'stopped'; reason: string } | { status: 'failed'; error: string } | { status: 'retrying'; error: string; at: number };
+
+export interface RunnerOptions {
+  store: Store; clock: Clock; log: Logger;
+  /** The collaborators of one run's steps (secrets read once per run; the context is the run's). */
+  services: (secrets: Map<string, string>, context: FlowContext) => StepServices;
+  concurrency: number; leaseMs: number;
+  /** Waits in ms before the 2nd, 3rd… attempt of a failed action step. */
+  retryScheduleMs: number[];
+  onFinished?: (run: RunRecord, status: RunStatus) => void;
+}
+
+const STEP_TIMEOUT_MS = 120_000;
+
+export class FlowRunner {
+  private running = false;
+  private inflight = new Map<number, Promise<void>>();
+  private wakeResolve: (() => void) | null = null;
+  private woken = false;
+  private loopDone: Promise<void> | null = null;
+
+  constructor(private readonly o: RunnerOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop().catch((e) => this.o.log.error({ err: e }, 'flow runner stopped by an error'));
+  }
+
+  wake(): void {
+    this.woken = true;
+    const r = this.wakeResolve;
+    if (r) setImmediate(r);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken) { this.woken = false; return Promise.resolve(); }
+    return new Promise((resolve) => {
+      const done = () => { clearTimeout(t); this.wakeResolve = null; this.woken = false; resolve(); };
+      const t = setTimeout(done, Math.max(1, Math.min(ms, 30_000)));
+      this.wakeResolve = done;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const room = this.o.concurrency - this.inflight.size;
+      let claimed: RunRecord[] = [];
+      if (room > 0) {
+        const now = this.o.clock.now();
+        claimed = await this.o.store.claimRuns(now, Math.min(room, 64), now + this.o.leaseMs).catch((e) => {
+          this.o.log.error({ err: e }, 'could not claim runs');
+          return [];
+        });
+      }
+      for (const run of claimed) {
+        const p = this.execute(run).then(() => undefined, (e) => this.o.log.error({ err: e, runId: run.id }, 'run crashed; its lease will expire and it will resume'))
+          .finally(() => { this.inflight.delete(run.id); this.wake(); });
+        this.inflight.set(run.id, p);
+      }
+      if (!this.running) break;
+      if (claimed.length > 0 && this.inflight.size < this.o.concurrency) continue;
+      const next = await this.o.store.nextRunDueAt().catch(() => null);
+      await this.sleep(next === null ? 30_000 : next - this.o.clock.now());
+    }
+  }
+
+  /** Runs one claimed run to its next resting state. Exposed for tests. */
+  async execute(run: RunRecord): Promise<RunStatus> {
+    const { store, clock } = this.o;
+    const capture = await store.getCapture(run.captureId);
+    const flow = await store.getFlow(run.flowId);
+    if (!capture || !flow) {
+      await store.finishRun(run.id, 'failed', 'the capture or the flow was deleted', clock.now());
+      return 'failed';
+    }
+    const prior = new Map((await store.listRunSteps(run.id)).map((s) => [s.stepId, s]));
+    const secrets = await store.secretValues();
+    const ctx: FlowContext = { capture: captureView(capture), steps: {}, flow: { id: flow.id, name: flow.name }, run: { id: run.id } };
+    const services = this.o.services(secrets, ctx);
+    const def = run.definition as { steps?: StepDef[] };
+    let walk: Walk;
+    try {
+      walk = await this.walk(def.steps ?? [], ctx, prior, run, services, secrets);
+    } catch (e) {
+      walk = { status: 'failed', error: `internal error: ${(e as Error).message}` };
+    }
+    const now = clock.now();
+    switch (walk.status) {
+      case 'succeeded': await store.finishRun(run.id, 'succeeded', null, now); break;
+      case 'stopped': await store.finishRun(run.id, 'stopped', walk.reason, now); break;
+      case 'failed': await store.finishRun(run.id, 'failed', walk.error, now); break;
+      case 'retrying': await store.finishRun(run.id, 'retrying', walk.error, now, walk.at); break;
+    }
+    this.o.onFinished?.(run, walk.status);
+    return walk.status;
+  }
+
+  private async walk(steps: StepDef[], ctx: FlowContext, prior: Map<string, RunStepRecord>, run: RunRecord, services: StepServices, secrets: Map<string, string>): Promise<Walk> {
+    for (const step of steps) {
+      const done = prior.get(step.id);
+      if (step.type === 'filter') {
+        const ev = done?.status === 'succeeded' || done?.status === 'stopped'
+          ? (done.output as { pass: boolean; explain: string[] })
+          : evaluate(step.when!, ctx);
+        if (!done) await this.record(run, step, ev.pass ? 'succeeded' : 'stopped', { when: step.when }, ev, null, 1, this.o.clock.now(), 0);
+        ctx.steps[step.id] = ev;
+        if (!ev.pass) return { status: 'stopped', reason: `filter ${step.id} did not pass: ${ev.explain.join('; ')}` };
+        continue;
+      }
+      if (step.type === 'paths') {
+        let chosen: { name: string; explain: string[] };
+        if (done?.status === 'succeeded') chosen = done.output as { name: string; explain: string[] };
+        else {
+          const explain: string[] = [];
+          const hit = (step.paths ?? []).find((p) => {
+            if (p.fallback) return false;
+            const ev = evaluate(p.when!, ctx);
+            explain.push(`${p.name}: ${ev.pass ? 'yes' : 'no'} (${ev.explain.join('; ')})`);
+            return ev.pass;
+          }) ?? (step.paths ?? []).find((p) => p.fallback);
+          chosen = { name: hit?.name ?? '', explain };
+          await this.record(run, step, 'succeeded', { paths: (step.paths ?? []).map((p) => p.name) }, { path: chosen.name || null, explain }, null, 1, this.o.clock.now(), 0);
+        }
+        ctx.steps[step.id] = { path: chosen.name || null, explain: chosen.explain };
+        const branch = (step.paths ?? []).find((p) => p.name === chosen.name);
+        if (!branch) continue; // no path matched and there is no fallback: nothing to do on this branch
+        const r = await this.walk(branch.steps, ctx, prior, run, services, secrets);
+        if (r.status !== 'succeeded') return r;
+        continue;
+      }
+      if (done?.status === 'succeeded') {
+        ctx.steps[step.id] = done.output;
+        continue;
+      }
+      const r = await this.runAction(step, ctx, done, run, services, secrets);
+      if (r) return r;
+    }
+    return { status: 'succeeded' };
+  }
+
+  /** Runs one registry step; returns a Walk that ends the run, or null to go on. */
+  private async runAction(step: StepDef, ctx: FlowContext, done: RunStepRecord | undefined, run: RunRecord, services: StepServices, secrets: Map<string, string>): Promise<Walk | null> {
+    const def = stepRegistry[step.type];
+    const attempts = (done?.attempts ?? 0) + 1;
+    const started = this.o.clock.now();
+    const t0 = performance.now();
+    const rendered = keepSecretRefsOf(step.config ?? {}, renderValue(step.config ?? {}, ctx));
+    const recorded = redactSecretRefs(rendered);
+    if (!def) {
+      await this.record(run, step, 'failed', recorded, null, `unknown step type "${step.type}"`, attempts, started, 0);
+      return { status: 'failed', error: `step ${step.id}: unknown step type "${step.type}"` };
+    }
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), STEP_TIMEOUT_MS);
+    let outcome: StepOutcome;
+    try {
+      // Validates the rendered config (a template may have produced something invalid) and runs the step.
+      outcome = await runStep(step.type, rendered, services, ac.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+    const ms = Math.round(performance.now() - t0);
+    const scrub = (v: unknown): unknown => scrubSecrets(v, secrets);
+    if (outcome.status === 'ok') {
+      ctx.steps[step.id] = scrub(outcome.output);
+      await this.record(run, step, 'succeeded', recorded, ctx.steps[step.id], null, attempts, started, ms);
+      return null;
+    }
+    if (outcome.status === 'stop') {
+      ctx.steps[step.id] = scrub(outcome.output);
+      await this.record(run, step, 'stopped', recorded, ctx.steps[step.id], null, attempts, started, ms);
+      return { status: 'stopped', reason: `step ${step.id}: ${outcome.reason}` };
+    }
+    const error = String(scrub(outcome.error));
+    const maxAttempts = Math.min(step.retry?.attempts ?? this.o.retryScheduleMs.length + 1, this.o.retryScheduleMs.length + 1);
+    if (def.action && outcome.retryable && attempts < maxAttempts) {
+      const at = this.o.clock.now() + this.o.retryScheduleMs[attempts - 1]!;
+      await this.record(run, step, 'retrying', recorded, scrub(outcome.output ?? null), error, attempts, started, ms);
+      return { status: 'retrying', error: `step ${step.id} failed (attempt ${attempts} of ${maxAttempts}), retrying at ${new Date(at).toISOString()}: ${error}`, at };
+    }
+    await this.record(run, step, 'failed', recorded, scrub(outcome.output ?? null), error, attempts, started, ms);
+    return { status: 'failed', error: `step ${step.id} failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${error}` };
+  }
+
+  private record(run: RunRecord, step: StepDef, status: RunStepRecord['status'], input: unknown, output: unknown, error: string | null, attempts: number, startedAt: number, durationMs: number): Promise<void> {
+    return this.o.store.saveRunStep({ runId: run.id, stepId: step.id, stepType: step.type, status, input, output, error, attempts, startedAt, durationMs });
+  }
+
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.all([...this.inflight.values()]);
+  }
+
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wakeResolve?.();
+    await this.loopDone;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.idle(), new Promise<void>((r) => { timer = setTimeout(r, graceMs); })]);
+    clearTimeout(timer);
+    await this.o.store.releaseRuns([...this.inflight.keys()], this.o.clock.now());
+  }
+}
+
+/**
+ * Only the flow's author names secrets: a `{"secret": …}` object that a template produced (from the captured
+ * request, say) is turned into plain JSON text, so a sender cannot make a step read a secret of its choosing.
+ */
+export function keepSecretRefsOf(original: unknown, rendered: unknown): unknown {
+  if (isSecretRef(original)) return original;
+  if (isSecretRef(rendered)) return JSON.stringify(rendered);
+  if (Array.isArray(rendered)) return rendered.map((v, i) => keepSecretRefsOf(Array.isArray(original) ? original[i] : undefined, v));
+  if (rendered && typeof rendered === 'object') {
+    const o = (original && typeof original === 'object' ? original : {}) as Record<string, unknown>;
+    return Object.fromEntries(Object.entries(rendered).map(([k, v]) => [k, keepSecretRefsOf(o[k], v)]));
+  }
+  return rendered;
+}
+
+/** Replaces every secret value that appears in text by `[secret NAME]`, so run records never hold one. */
+export function scrubSecrets(v: unknown, secrets: Map<string, string>): unknown {
+  if (secrets.size === 0) return v;
+  if (typeof v === 'string') {
+    let s = v;
+    for (const [name, value] of secrets) if (value.length >= 4 && s.includes(value)) s = s.split(value).join(`[secret ${name}]`);
+    return s;
+  }
+  if (Array.isArray(v)) return v.map((x) => scrubSecrets(x, secrets));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrubSecrets(x, secrets)]));
+  return v;
+}

@@ -1,0 +1,132 @@
+/**
+ * Secret references in step configs: `{"secret": "NAME"}` where a field allows one (an SMTP password, a Slack webhook
+ * URL, an HTTP header value). The stored and recorded config keeps the reference; the value is looked up at run time,
+ * only for the field that allows it, and scrubbed (`[secret NAME]`) from whatever the step returns: outputs and error
+ * text alike, since a library's error message may echo a URL or a header that holds the value.
+ */
+import { z } from 'zod';
+
+export interface SecretRef {
+  secret: string;
+}
+
+export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+
+export const secretRefSchema = z.strictObject({
+  secret: z.string().regex(SECRET_NAME, { error: 'must be a secret name (letters, digits, _ . -)' }),
+});
+
+/** A config type with every secret reference replaced by its value. */
+export type Resolved<T> = T extends SecretRef
+  ? string
+  : T extends readonly (infer U)[]
+    ? Resolved<U>[]
+    : T extends object
+      ? { [K in keyof T]: Resolved<T[K]> }
+      : T;
+
+export function isSecretRef(v: unknown): v is SecretRef {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length === 1 && keys[0] === 'secret' && typeof (v as { secret: unknown }).secret === 'string';
+}
+
+/** Thrown when a referenced secret has no value; steps report it as a permanent (not retried) failure. */
+export class MissingSecretError extends Error {
+  readonly code = 'ESECRET' as const;
+  constructor(readonly secretName: string) {
+    super(`secret "${secretName}" is not set`);
+    this.name = 'MissingSecretError';
+  }
+}
+
+export type SecretLookup = (name: string) => string | undefined;
+
+/** Plain (not-own-prototype-polluting) deep map over JSON-like values. */
+function mapDeep(value: unknown, leaf: (v: unknown) => unknown, mapKey: (k: string) => string = (k) => k): unknown {
+  const replaced = leaf(value);
+  if (replaced !== value) return replaced;
+  if (Array.isArray(value)) return value.map((v) => mapDeep(v, leaf, mapKey));
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      Object.defineProperty(out, mapKey(k), { value: mapDeep(v, leaf, mapKey), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return value;
+}
+
+/**
+ * The secrets one step run has used: resolves references (recording each value) and scrubs those values from text
+ * and outputs. One scope per step run.
+ */
+export class SecretScope {
+  readonly #lookup: SecretLookup;
+  readonly #used = new Map<string, string>();
+
+  constructor(lookup: SecretLookup) {
+    this.#lookup = lookup;
+  }
+
+  /** Replaces every `{"secret": NAME}` inside `value` by the secret's value; throws MissingSecretError if unset. */
+  resolve<T>(value: T): Resolved<T> {
+    return mapDeep(value, (v) => (isSecretRef(v) ? this.#value(v.secret) : v)) as Resolved<T>;
+  }
+
+  /** Remembers a secret's value for scrubbing without resolving a reference (e.g. for a runner-level safety net). */
+  remember(name: string): void {
+    const v = this.#lookup(name);
+    if (v !== undefined) this.#used.set(name, v);
+  }
+
+  #value(name: string): string {
+    const v = this.#lookup(name);
+    if (v === undefined) throw new MissingSecretError(name);
+    this.#used.set(name, v);
+    return v;
+  }
+
+  /** Names of the secrets resolved so far. */
+  get names(): string[] {
+    return [...this.#used.keys()];
+  }
+
+  /** `text` with every used secret's value (raw, URL-encoded or JSON-escaped) replaced by `[secret NAME]`. */
+  scrubText(text: string): string {
+    const pairs = [...this.#used].filter(([, v]) => v !== '').sort((a, b) => b[1].length - a[1].length);
+    let out = text;
+    for (const [name, value] of pairs) {
+      const forms = new Set([value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1)]);
+      for (const form of forms) if (form !== '') out = out.split(form).join(`[secret ${name}]`);
+    }
+    return out;
+  }
+
+  /** A copy of a JSON-like value with secret values scrubbed from every string (keys included). */
+  scrub<T>(value: T): T {
+    if (this.#used.size === 0) return value;
+    const text = (s: string) => this.scrubText(s);
+    return mapDeep(value, (v) => (typeof v === 'string' ? text(v) : v), text) as T;
+  }
+}
+
+/** Replaces secret references by their values (throws MissingSecretError for an unset one). */
+export function resolveSecretRefs<T>(config: T, secret: SecretLookup): Resolved<T> {
+  return new SecretScope(secret).resolve(config);
+}
+
+/** The config as it may be recorded or shown: each reference becomes the string `[secret NAME]`. */
+export function redactSecretRefs<T>(config: T): Resolved<T> {
+  return mapDeep(config, (v) => (isSecretRef(v) ? `[secret ${v.secret}]` : v)) as Resolved<T>;
+}
+
+/** Names of all secret references anywhere in `config`. */
+export function secretRefNames(config: unknown): string[] {
+  const names = new Set<string>();
+  mapDeep(config, (v) => {
+    if (isSecretRef(v)) names.add(v.secret);
+    return v;
+  });
+  return [...names];
+}

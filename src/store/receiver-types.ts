@@ -1,0 +1,73 @@
+/** The receiving side's part of the Store port: flows, captures, runs, run steps and secrets. */
+
+export interface FlowRecord {
+  id: number; name: string; description: string; enabled: boolean;
+  /** The flow definition JSON (see src/core/flow/definition.ts). */
+  definition: unknown;
+  /** The secret part of the catch URL /hooks/catch/<hookKey>. */
+  hookKey: string;
+  sampleCaptureId: number | null;
+  createdAt: number; updatedAt: number;
+}
+export interface FlowInput { name: string; description: string; enabled: boolean; definition: unknown; hookKey: string }
+
+/** capture status: `queued` (a run was created), `duplicate` (dedup: acknowledged, not run), `off` (flow off: kept for Test Trigger only). */
+export type CaptureStatus = 'queued' | 'duplicate' | 'off';
+export interface CaptureInput {
+  flowId: number; method: string; path: string; query: string; rawHeaders: [string, string][]; body: Buffer;
+  contentType: string | null; remoteAddress: string; receivedAt: number; dedupKey: string | null;
+}
+export interface CaptureRecord extends CaptureInput { id: number; status: CaptureStatus }
+
+/** queued → running → succeeded | failed | stopped (a filter ended it) ; running → retrying (an action step will be tried again). */
+export type RunStatus = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'stopped';
+export type RunOrigin = 'capture' | 'replay' | 'sample';
+export interface RunRecord {
+  id: number; flowId: number; captureId: number; origin: RunOrigin; replayOf: number | null; status: RunStatus;
+  /** The flow definition the run follows (a snapshot taken when it was created). */
+  definition: unknown;
+  nextAttemptAt: number; leaseUntil: number | null; error: string | null;
+  createdAt: number; startedAt: number | null; finishedAt: number | null; updatedAt: number;
+}
+export type StepStatus = 'succeeded' | 'failed' | 'stopped' | 'skipped' | 'retrying';
+export interface RunStepRecord {
+  id: number; runId: number; stepId: string; stepType: string; status: StepStatus;
+  input: unknown; output: unknown; error: string | null; attempts: number; startedAt: number; durationMs: number;
+}
+export type RunStepInput = Omit<RunStepRecord, 'id'>;
+export interface RunFilter { flowId?: number; status?: RunStatus; since?: number; until?: number; limit: number; beforeId?: number }
+export interface SecretInfo { name: string; createdAt: number; updatedAt: number; preview: string }
+
+export interface ReceiverStore {
+  createFlow(f: FlowInput, now: number): Promise<FlowRecord>;
+  getFlow(id: number): Promise<FlowRecord | null>;
+  getFlowByName(name: string): Promise<FlowRecord | null>;
+  getFlowByKey(hookKey: string): Promise<FlowRecord | null>;
+  listFlows(): Promise<FlowRecord[]>;
+  updateFlow(id: number, patch: Partial<FlowInput> & { sampleCaptureId?: number | null }, now: number): Promise<FlowRecord | null>;
+  deleteFlow(id: number): Promise<boolean>;
+
+  /**
+   * Stores a captured request and, when `run` is given, its queued run — in the caller's transaction, before the
+   * hook answers. With a dedup key and window, a capture whose key was seen within the window is a `duplicate`.
+   */
+  insertCapture(c: CaptureInput, run: { definition: unknown } | null, dedupWindowMs: number | null): Promise<{ captureId: number; runId: number | null; status: CaptureStatus }>;
+  getCapture(id: number): Promise<CaptureRecord | null>;
+  listCaptures(flowId: number, limit: number, beforeId?: number): Promise<CaptureRecord[]>;
+
+  createRun(r: { flowId: number; captureId: number; origin: RunOrigin; replayOf: number | null; definition: unknown }, now: number, steps?: RunStepInput[]): Promise<RunRecord>;
+  claimRuns(now: number, limit: number, leaseUntil: number): Promise<RunRecord[]>;
+  getRun(id: number): Promise<RunRecord | null>;
+  listRuns(f: RunFilter): Promise<RunRecord[]>;
+  listRunSteps(runId: number): Promise<RunStepRecord[]>;
+  /** Inserts or replaces the record of one step of a run. */
+  saveRunStep(s: RunStepInput): Promise<void>;
+  finishRun(id: number, status: RunStatus, error: string | null, now: number, nextAttemptAt?: number): Promise<void>;
+  releaseRuns(ids: number[], now: number): Promise<void>;
+  nextRunDueAt(): Promise<number | null>;
+
+  putSecret(name: string, value: string, now: number): Promise<void>;
+  listSecrets(): Promise<SecretInfo[]>;
+  deleteSecret(name: string): Promise<boolean>;
+  secretValues(): Promise<Map<string, string>>;
+}

@@ -1,0 +1,131 @@
+/**
+ * The seed, end to end, with real parts: a Determined webhook delivers to a Switchyard catch hook; the flow verifies
+ * the signature and routes: PASS → an email with the experiment's information (received by a real SMTP server),
+ * otherwise → an alert whose reason a human can act on. Then the same with the seed's own Python code step, repaired.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestServer, type TestServer } from '../helpers/harness.js';
+import { startSmtpSink } from '../helpers/smtp.js';
+import { SEED_SNIPPET_REPAIRED } from '../../src/sandbox/seed-snippet.js';
+
+async function until<T>(f: () => Promise<T | undefined | null | false>, what: string, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const SEED_FLOW = {
+  name: 'determined-alerts',
+  steps: [
+    { id: 'verify', type: 'verify_signature', config: { preset: 'determined', keys: [{ secret: 'DET_KEY' }] } },
+    {
+      id: 'route', type: 'paths', paths: [
+        {
+          name: 'verified', when: { left: 'steps.verify.result', op: 'equals', right: 'PASS' },
+          steps: [{
+            id: 'email', type: 'send_email', config: {
+              to: 'ml-team@example.com',
+              subject: 'Experiment {{steps.verify.payload.event_data.experiment.name}} is {{steps.verify.payload.event_data.experiment.state}}',
+              text: 'Experiment #{{steps.verify.payload.event_data.experiment.id}} ({{steps.verify.payload.event_data.experiment.name}}) reached {{steps.verify.payload.event_data.experiment.state}} after {{steps.verify.payload.event_data.experiment.duration}} s.',
+            },
+          }],
+        },
+        {
+          name: 'not verified', fallback: true,
+          steps: [{ id: 'alarm', type: 'alert', config: { name: 'webhook signature failed', severity: 'error', message: '{{steps.verify.reason}}' } }],
+        },
+      ],
+    },
+  ],
+};
+
+async function setup(s: TestServer, flow: unknown) {
+  assert.equal((await s.api('PUT', '/api/v1/secrets/DET_KEY', { value: 'testsigningkey' })).status, 200);
+  const f = await s.api('POST', '/api/v1/flows', flow);
+  assert.equal(f.status, 200, f.text);
+  const wh = await s.api('POST', '/api/v1/webhooks', {
+    url: f.body.flow.catchUrl, name: 'to-switchyard',
+    triggers: [{ triggerType: 'TRIGGER_TYPE_EXPERIMENT_STATE_CHANGE', condition: { state: 'COMPLETED' } }],
+  });
+  assert.equal(wh.status, 200, wh.text);
+  return f.body.flow as { id: number; catchUrl: string };
+}
+
+test('seed flow: a real Determined delivery is verified and emailed; a tampered one raises an alert with the reason', async () => {
+  const smtp = await startSmtpSink();
+  const s = await startTestServer({ env: { SWITCHYARD_SMTP_HOST: '127.0.0.1', SWITCHYARD_SMTP_PORT: String(smtp.port) } });
+  try {
+    const flow = await setup(s, SEED_FLOW);
+    const e = await s.api('POST', '/api/v1/experiments', { name: 'cifar10 <resnet> é', resourcePool: 'gpu' });
+    await s.api('POST', `/api/v1/experiments/${e.body.experiment.id}/state`, { state: 'COMPLETED' });
+    const [mail] = await smtp.waitFor(1);
+    assert.deepEqual(mail!.to, ['ml-team@example.com']);
+    assert.match(mail!.subject, /Experiment .*cifar10.* is COMPLETED/);
+    assert.match(mail!.body, new RegExp(`Experiment #${e.body.experiment.id} `));
+    const runs = await until(async () => {
+      const r = (await s.api('GET', `/api/v1/flows/${flow.id}/runs`)).body.runs;
+      return r.length === 1 && r[0].status === 'succeeded' && r;
+    }, 'a succeeded run');
+    const run = (await s.api('GET', `/api/v1/runs/${runs[0].id}`)).body.run;
+    assert.deepEqual(run.steps.map((x: any) => [x.stepId, x.status]), [['verify', 'succeeded'], ['route', 'succeeded'], ['email', 'succeeded']]);
+    assert.equal(run.steps[0].output.result, 'PASS');
+    assert.equal(run.steps[1].output.path, 'verified');
+    assert.ok(!JSON.stringify(run).includes('testsigningkey'), 'the key never appears in the run record');
+
+    // Test Trigger: the capture is kept exactly, headers with their original names.
+    const caps = (await s.api('GET', `/api/v1/flows/${flow.id}/captures`)).body.captures;
+    assert.equal(caps.length, 1);
+    const cap = caps[0];
+    assert.ok(cap.headers.some((h: any) => h.name === 'X-Determined-AI-Signature'));
+    // Replay the captured request with one byte changed: the alert path, with a reason.
+    const headers: Record<string, string> = {};
+    for (const h of cap.headers) if (/^x-determined|content-type/i.test(h.name)) headers[h.name] = h.value;
+    const tampered = cap.body.replace('"COMPLETED"', '"COMPLETEd"');
+    const r = await fetch(flow.catchUrl, { method: 'POST', headers, body: tampered });
+    assert.equal(r.status, 200);
+    const alert = await until(async () => (await s.api('GET', '/api/v1/alerts')).body.alerts.find((a: any) => a.kind === 'flow.alert'), 'the alert');
+    assert.equal(alert.title, 'webhook signature failed');
+    assert.match(alert.message, /no key reproduces this signature|signing key|changed/);
+    assert.equal(smtp.mails.length, 1, 'no email for the tampered request');
+  } finally {
+    await s.stop();
+    await smtp.close();
+  }
+});
+
+test('the seed\'s own Python code step, repaired, returns PASS on a real delivery (Pyodide sandbox)', async () => {
+  const s = await startTestServer();
+  try {
+    const flow = await setup(s, {
+      name: 'seed-python',
+      steps: [{
+        id: 'code', type: 'code', config: {
+          language: 'python', code: SEED_SNIPPET_REPAIRED, timeoutMs: 30_000,
+          inputData: {
+            webhook_signing_key: 'testsigningkey',
+            timestamp: '{{capture.headers.x-determined-ai-signature-timestamp}}',
+            signature: '{{capture.headers.x-determined-ai-signature}}',
+            payload: '{{capture.body}}',
+          },
+        },
+      }],
+    });
+    const e = await s.api('POST', '/api/v1/experiments', { name: 'seed' });
+    await s.api('POST', `/api/v1/experiments/${e.body.experiment.id}/state`, { state: 'COMPLETED' });
+    const runs = await until(async () => {
+      const r = (await s.api('GET', `/api/v1/flows/${flow.id}/runs`)).body.runs;
+      return r.length === 1 && ['succeeded', 'failed'].includes(r[0].status) && r;
+    }, 'the run', 60_000);
+    const run = (await s.api('GET', `/api/v1/runs/${runs[0].id}`)).body.run;
+    assert.equal(run.status, 'succeeded', JSON.stringify(run));
+    assert.equal(run.steps[0].output.result, 'PASS');
+    assert.equal(run.steps[0].output.payload.event_data.experiment.id, e.body.experiment.id);
+  } finally {
+    await s.stop();
+  }
+});
