@@ -22,7 +22,7 @@ export function pythonHarness(limits: HarnessLimits): string {
   return String.raw`
 import builtins
 __builtins__ = dict(builtins.__dict__)  # the harness's own builtins: user code patching the module cannot break it
-import ast, json, os, sys, types
+import ast, gc, json, os, sys, types, warnings
 sys.dont_write_bytecode = True
 _MISSING = object()
 _FILENAME = '<code>'
@@ -51,6 +51,8 @@ def _make_audit(net, proc, other, blocked, PermissionError=PermissionError, Modu
             raise ModuleNotFoundError("No module named '%s' (not available in the sandbox)" % args[0])
         if event == 'object.__setattr__' and args[0] is _audit:
             raise PermissionError('the sandbox audit hook cannot be changed')
+        if event == 'sys.addaudithook':  # a RuntimeError makes Python skip the new hook
+            raise RuntimeError('audit hooks cannot be added in the sandbox')
     return _audit
 
 class _Refuse:
@@ -68,7 +70,7 @@ del _make_audit
 import hmac, hashlib, base64, binascii, datetime, _strptime, time, calendar, re, math, cmath, random, secrets, string
 import textwrap, collections, collections.abc, itertools, functools, operator, copy, decimal, fractions, statistics
 import uuid, urllib.parse, html, csv, io, struct, zlib, unicodedata, difflib, email.utils, typing, dataclasses, enum
-import ipaddress, zoneinfo, traceback, pprint, bisect, heapq, locale, warnings, logging
+import ipaddress, zoneinfo, traceback, pprint, bisect, heapq, locale, logging
 datetime.datetime.strptime('2024-01-01', '%Y-%m-%d')
 
 os.environ.clear()
@@ -78,6 +80,7 @@ _ENV = dict(os.environ)
 _CWD = os.getcwd()
 _PATH, _META, _HOOKS = list(sys.path), list(sys.meta_path), list(sys.path_hooks)
 _RECURSION = sys.getrecursionlimit()
+_WARNINGS = list(warnings.filters)
 _OUT, _ERR = sys.stdout, sys.stderr
 _MODS = {k: m for k, m in sys.modules.items() if isinstance(m, types.ModuleType) and k != '__main__'}
 _SNAP = {k: dict(m.__dict__) for k, m in _MODS.items()}
@@ -112,6 +115,8 @@ def _closure(roots):
                 continue
             got.add(n)
             stack.extend(_EDGES[n])
+        if len(_CLOSURES) > 256:
+            _CLOSURES.clear()
         _CLOSURES[key] = got = tuple(got)
     return got
 
@@ -135,6 +140,11 @@ def _restore():
         os.chdir(_CWD)
     if sys.getrecursionlimit() != _RECURSION:
         sys.setrecursionlimit(_RECURSION)
+    if warnings.filters != _WARNINGS:
+        warnings.filters[:] = _WARNINGS
+        getattr(warnings, '_filters_mutated', lambda: None)()
+    if not gc.isenabled():
+        gc.enable()
     sys.stdout, sys.stderr = _OUT, _ERR
 
 class _Log:

@@ -166,7 +166,7 @@ try {
       const detail = lines[lines.length - 1] ?? '';
       result = memCap.denied
         ? { outcome: { ok: false, kind: 'memory', error: memoryMessage(msg.memoryMb), logs: extraLogs }, recycle: true }
-        : { outcome: { ok: false, kind: 'sandbox', error: `the Python interpreter failed: ${detail}`, logs: extraLogs }, recycle: true };
+        : { outcome: { ok: false, kind: 'sandbox', error: `the Python interpreter failed and is being restarted: ${detail}`, logs: extraLogs }, recycle: true };
     }
     if (memCap.denied) {
       if (!result.outcome.ok && result.outcome.kind === 'exception') {

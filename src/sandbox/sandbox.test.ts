@@ -136,7 +136,7 @@ describe('CodeRunner: WebAssembly code steps', { timeout: 90_000 }, () => {
     // Python code that swallows the interrupt: the worker is terminated after a grace period and replaced.
     const stubborn = await py('while True:\n    try:\n        while True: pass\n    except BaseException: pass', {}, 500);
     failed(stubborn, 'timeout', /longer than 500 ms/);
-    assert.ok(stubborn.durationMs < 1200, `stopped after ${stubborn.durationMs} ms`);
+    assert.ok(stubborn.durationMs < 2000, `stopped after ${stubborn.durationMs} ms`);
     assert.deepEqual(ok(await py('return {"after": "terminate"}')), { after: 'terminate' });
   });
 

@@ -21,8 +21,8 @@ return {"result": "Signature cannot be verified, request might not be legit"}`;
 /**
  * The seed's snippet repaired as the receiver spec says (../../../shared/spec/receiver.md): line 8 gets its
  * `hmac.new(signing_key.encode(),` back and signs the raw body `f"{timestamp},{input_data['payload']}"` — the seed
- * signed `f"{timestamp},{payload}"`, the repr of the parsed dict, which can never match what Determined signed. Every
- * other line is the seed's own (including the `==` comparison; `hmac.compare_digest` would be the constant-time one).
+ * signed `f"{timestamp},{payload}"`, the repr of the parsed dict, which can never match what Determined signed — and
+ * compares with `hmac.compare_digest` (constant time), as the spec asks. Every other line is the seed's own.
  */
 export const SEED_SNIPPET_REPAIRED = String.raw`import hmac, hashlib, json
 
@@ -33,6 +33,6 @@ payload = json.loads(input_data['payload'])
 
 calculated_signature = hmac.new(signing_key.encode(), f"{timestamp},{input_data['payload']}".encode(), digestmod=hashlib.sha256).hexdigest()
 
-if calculated_signature == signature:
+if hmac.compare_digest(calculated_signature, signature):
     return {"result": "PASS", "payload": payload}
 return {"result": "Signature cannot be verified, request might not be legit"}`;

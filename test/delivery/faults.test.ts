@@ -24,9 +24,11 @@ const COMPLETED = [{ triggerType: 'TRIGGER_TYPE_EXPERIMENT_STATE_CHANGE', condit
 async function countingSink(delayMs: number, port = 0) {
   const byEvent = new Map<string, number>();
   const experiments = new Set<number>();
+  const state = { started: 0 };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => state.started++);
     req.on('end', () => setTimeout(() => {
       const body = JSON.parse(Buffer.concat(chunks).toString());
       byEvent.set(body.event_id, (byEvent.get(body.event_id) ?? 0) + 1);
@@ -36,7 +38,7 @@ async function countingSink(delayMs: number, port = 0) {
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, byEvent, experiments,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, byEvent, experiments, state,
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }
@@ -103,7 +105,7 @@ test('2,000 events, SIGKILL four times while delivering: every event delivered, 
 
 test('SIGTERM lets attempts in flight finish: exit 0, and nothing is sent again after the restart', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-term-'));
-  const sink = await countingSink(400);
+  const sink = await countingSink(1500);
   const env = { SWITCHYARD_ADMIN_TOKEN: TOKEN };
   const args = ['--data-dir', join(dir, 'data'), '--port', '0'];
   let server = await spawnServer(args, env);
@@ -114,8 +116,9 @@ test('SIGTERM lets attempts in flight finish: exit 0, and nothing is sent again 
       const e = await call('POST', '/api/v1/experiments', { name: `t-${i}` });
       await call('POST', `/api/v1/experiments/${e.experiment.id}/state`, { state: 'COMPLETED' });
     }
-    await new Promise((r) => setTimeout(r, 100)); // all 10 are in flight at the slow sink
-    assert.equal(sink.byEvent.size, 0);
+    for (let i = 0; i < 200 && sink.state.started < 10; i++) await new Promise((r) => setTimeout(r, 10));
+    const inFlight = sink.state.started - sink.byEvent.size;
+    assert.ok(inFlight > 0, 'attempts are in flight at the slow sink when SIGTERM arrives');
     const code = await server.kill('SIGTERM');
     assert.equal(code, 0);
     assert.equal(sink.byEvent.size, 10, 'the attempts in flight finished before exit');
@@ -179,14 +182,14 @@ test('a receiver that hangs: its attempts time out, the other webhooks keep flow
     const hangUrl = `http://127.0.0.1:${(hang.address() as AddressInfo).port}/`;
     await s.api('POST', '/api/v1/webhooks', { url: hangUrl, name: 'hang', triggers: COMPLETED });
     for (let i = 0; i < 3; i++) await s.api('POST', '/api/v1/webhooks', { url: `${healthy.url}/ok${i}`, name: `ok${i}`, triggers: COMPLETED });
-    const started = Date.now();
-    for (let i = 0; i < 150; i++) {
-      const e = await s.api('POST', '/api/v1/experiments', { name: `h-${i}` });
-      await s.api('POST', `/api/v1/experiments/${e.body.experiment.id}/state`, { state: 'COMPLETED' });
-    }
-    await healthy.waitFor(450, 10_000);
-    const healthyDone = Date.now() - started;
-    assert.ok(healthyDone < 6000, `healthy webhooks finished in ${healthyDone} ms, before the hanging one's first timeout`);
+    const ids: number[] = [];
+    for (let i = 0; i < 150; i++) ids.push((await s.api('POST', '/api/v1/experiments', { name: `h-${i}` })).body.experiment.id);
+    // All 150 events at once: the hanging receiver takes its 64 slots, and the healthy ones must not wait on them.
+    const posted = Date.now();
+    await Promise.all(ids.map((id) => s.api('POST', `/api/v1/experiments/${id}/state`, { state: 'COMPLETED' })));
+    await healthy.waitFor(450, 20_000);
+    const healthyDone = Date.now() - posted;
+    assert.ok(healthyDone < 6000, `healthy webhooks finished in ${healthyDone} ms, before the hanging one's first timeout (6 s)`);
     const attempts = async () => (await s.api('GET', '/api/v1/attempts?webhookId=1&limit=1000')).body.attempts as any[];
     for (let i = 0; i < 600 && (await attempts()).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     const a = await attempts();
