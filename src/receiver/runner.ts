@@ -60,7 +60,17 @@ export class FlowRunner {
   private sleep(ms: number): Promise<void> {
     if (this.woken) { this.woken = false; return Promise.resolve(); }
     return new Promise((resolve) => {
-      const done = () => { clearTimeout(t); this.wakeResolve = null; this.woken = false; resolve(); };
+      // Two wake() calls schedule this sleep's `done` twice; by the second, the loop may already sleep again with a
+      // new `done`, which a stale one must not unregister (the loop would then miss every wake-up until its timer).
+      let settled = false;
+      const done = () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(t);
+        if (this.wakeResolve === done) this.wakeResolve = null;
+        this.woken = false;
+        resolve();
+      };
       const t = setTimeout(done, Math.max(1, Math.min(ms, 30_000)));
       this.wakeResolve = done;
     });
@@ -78,12 +88,21 @@ export class FlowRunner {
         });
       }
       for (const run of claimed) {
+        // A run this process is still executing, whose lease ran out (a step slower than lease_ms): the claim has
+        // just renewed its lease; running it a second time would repeat its steps' side effects.
+        if (this.inflight.has(run.id)) continue;
         const p = this.execute(run).then(() => undefined, (e) => this.o.log.error({ err: e, runId: run.id }, 'run crashed; its lease will expire and it will resume'))
           .finally(() => { this.inflight.delete(run.id); this.wake(); });
         this.inflight.set(run.id, p);
       }
       if (!this.running) break;
       if (claimed.length > 0 && this.inflight.size < this.o.concurrency) continue;
+      // Every slot busy: a finishing run wakes the loop. Asking the store when the next run is due would spin
+      // here (a queued run is already due, but there is no room to claim it).
+      if (this.inflight.size >= this.o.concurrency) {
+        await this.sleep(30_000);
+        continue;
+      }
       const next = await this.o.store.nextRunDueAt().catch(() => null);
       await this.sleep(next === null ? 30_000 : next - this.o.clock.now());
     }

@@ -123,7 +123,10 @@ export abstract class SqlReceiverStore implements ReceiverStore {
     if (due.rows.length === 0) return [];
     const rows = await this.db.updateTable('runs')
       .set({ status: 'running', lease_until: leaseUntil, updated_at: now, started_at: sql`COALESCE(started_at, ${now})` as never })
-      .where('id', 'in', due.rows.map((r) => r.id)).returningAll().execute();
+      .where('id', 'in', due.rows.map((r) => r.id))
+      // Still due: a run may have finished (or been set to retry later) between the SELECT and this UPDATE.
+      .where(sql<boolean>`((status IN ('queued', 'retrying') AND next_attempt_at <= ${now}) OR (status = 'running' AND lease_until <= ${now}))`)
+      .returningAll().execute();
     return rows.map(toRun).sort((a, b) => a.id - b.id);
   }
   async getRun(id: number): Promise<RunRecord | null> {

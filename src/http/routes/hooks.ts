@@ -6,7 +6,15 @@ import { ApiError } from '../errors.js';
 export function registerHookRoutes(app: FastifyInstance, ctx: AppContext): void {
   void app.register(async (hooks) => {
     hooks.removeAllContentTypeParsers();
-    hooks.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: ctx.config.receiver.body_limit_bytes }, (_req, body, done) => done(null, body));
+    const limit = ctx.config.receiver.body_limit_bytes;
+    hooks.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => done(null, body));
+    // The app's handler would quote the API's body limit (limits.api_body_bytes); a hook's limit is its own.
+    hooks.setErrorHandler((err: Error & { code?: string }) => {
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        throw new ApiError('body_too_large', `the request body is larger than ${limit} bytes, the largest a catch hook accepts (receiver.body_limit_bytes)`);
+      }
+      throw err;
+    });
     const handler = async (req: import('fastify').FastifyRequest<{ Params: { key: string } }>, reply: import('fastify').FastifyReply): Promise<unknown> => {
       const key = req.params.key;
       if (!/^[A-Za-z0-9_-]{16,128}$/.test(key)) throw new ApiError('hook_not_found', 'no catch hook has this URL; copy the URL from the flow (GET /api/v1/flows/{id})');
@@ -32,8 +40,18 @@ export function registerHookRoutes(app: FastifyInstance, ctx: AppContext): void 
           };
       }
     };
-    hooks.post('/catch/:key', handler);
-    hooks.put('/catch/:key', handler);
-    hooks.get('/catch/:key', handler);
+    // POST, PUT and GET only: Fastify would also answer HEAD with the GET handler, and so capture (and run) every
+    // HEAD a link checker sends. A trailing slash (as in Zapier's catch URLs) reaches the same hook.
+    for (const url of ['/catch/:key', '/catch/:key/']) {
+      hooks.post(url, handler);
+      hooks.put(url, handler);
+      hooks.get(url, { exposeHeadRoute: false }, handler);
+    }
+    // Any other path under /hooks/catch/ is a mistyped catch URL: said so, whatever the body (the API's JSON parser
+    // would otherwise answer a non-JSON body with invalid_json).
+    hooks.route({
+      method: ['POST', 'PUT', 'GET'], url: '/catch/*', exposeHeadRoute: false,
+      handler: async () => { throw new ApiError('hook_not_found', 'no catch hook has this URL: it is /hooks/catch/<key>; copy the URL from the flow (GET /api/v1/flows/{id})'); },
+    });
   }, { prefix: '/hooks' });
 }
