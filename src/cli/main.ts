@@ -97,6 +97,8 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // `switchyard … | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
   void run(process.argv).then((code) => {
     // On success let the event loop drain (serve keeps running); on failure exit now, whatever is still open.
     if (code !== 0) process.exit(code);

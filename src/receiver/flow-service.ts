@@ -6,8 +6,8 @@ import { ApiError, invalid } from '../http/errors.js';
 import { Fields } from '../http/fields.js';
 import type { FlowRecord, RunRecord, Store } from '../store/store.js';
 import { stepRegistry, validateStepConfig } from './steps/registry.js';
+import { SECRET_NAME } from './steps/secrets.js';
 
-export const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 export function newHookKey(): string {
   return randomBytes(24).toString('base64url'); // 192 bits

@@ -48,7 +48,7 @@ describe('step registry', () => {
       problems: [
         'config.to: must be an email address or a list of them',
         'config.smtp.host: is required',
-        'config.smtp.password.secret: must be a secret name (letters, digits, _ . -)',
+        'config.smtp.password.secret: must be a secret name: a letter, then letters, digits and _ (at most 64)',
       ],
     });
     assert.deepEqual(validateStepConfig('noop', null), { ok: false, problems: ['config: must be an object'] });

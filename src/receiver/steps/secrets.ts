@@ -10,10 +10,11 @@ export interface SecretRef {
   secret: string;
 }
 
-export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+/** The one rule for secret names, shared by the secrets API and step references. */
+export const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 export const secretRefSchema = z.strictObject({
-  secret: z.string().regex(SECRET_NAME, { error: 'must be a secret name (letters, digits, _ . -)' }),
+  secret: z.string().regex(SECRET_NAME, { error: 'must be a secret name: a letter, then letters, digits and _ (at most 64)' }),
 });
 
 /** A config type with every secret reference replaced by its value. */
