@@ -96,9 +96,10 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     const runner = new FlowRunner({
       store, clock, log: flowLog, services: stepServices, concurrency: config.receiver.run_concurrency,
       leaseMs: config.receiver.lease_ms, retryScheduleMs: config.receiver.retry_schedule_seconds.map((x) => x * 1000),
+      writes,
     });
     let ingress: Ingress;
-    const flows = new FlowService(store, clock, () => ingress.invalidate());
+    const flows = new FlowService(store, clock, () => { ingress.invalidate(); runner.invalidateSecrets(); });
     ingress = new Ingress(store, writes, clock, config.receiver.rate_limit_per_second, () => runner.wake());
     const ctx: AppContext = {
       config, clock, store, auth, worker, metrics, engineEvents, signingKey: () => signingKey, ingress, flows, runner,

@@ -156,9 +156,11 @@ export class FlowService {
     const value = f.string('value', { required: true, max: 64 * 1024 })!;
     if (value === '') throw invalid('secret.value cannot be empty');
     await this.store.putSecret(name, value, this.clock.now());
+    this.onChange();
   }
 
   async deleteSecret(name: string): Promise<void> {
     if (!(await this.store.deleteSecret(name))) throw new ApiError('secret_not_found', `no secret named "${name}"; list them with GET /api/v1/secrets`);
+    this.onChange();
   }
 }

@@ -12,7 +12,8 @@ import type { Clock } from '../core/types.js';
 import { evaluate, type Condition } from '../core/flow/conditions.js';
 import { renderValue } from '../core/flow/template.js';
 import type { FlowContext, StepOutcome, StepServices } from '../core/flow/types.js';
-import type { RunRecord, RunStatus, RunStepRecord, Store } from '../store/store.js';
+import type { RunRecord, RunStatus, RunStepInput, RunStepRecord, Store } from '../store/store.js';
+import type { Transactor } from '../store/group-commit.js';
 import { captureView } from './capture-view.js';
 import { isSecretRef, redactSecretRefs, runStep, stepRegistry } from './steps/registry.js';
 
@@ -32,7 +33,15 @@ export interface RunnerOptions {
   /** Waits in ms before the 2nd, 3rd… attempt of a failed action step. */
   retryScheduleMs: number[];
   onFinished?: (run: RunRecord, status: RunStatus) => void;
+  /** Where a run's records are written: the store, or a GroupCommit in front of it (runs finishing together share a commit). */
+  writes?: Transactor;
 }
+
+/** A run's step records not yet written. Records of steps without side effects wait for the run's end (one write);
+ *  an action step's record is written as soon as it ran, so a resumed run never repeats it. */
+type Pending = RunStepInput[];
+
+const SECRETS_CACHE_MS = 1000;
 
 const STEP_TIMEOUT_MS = 120_000;
 
@@ -43,7 +52,25 @@ export class FlowRunner {
   private woken = false;
   private loopDone: Promise<void> | null = null;
 
-  constructor(private readonly o: RunnerOptions) {}
+  private secretsCache: { values: Map<string, string>; until: number } | null = null;
+  private readonly writes: Transactor;
+
+  constructor(private readonly o: RunnerOptions) {
+    this.writes = o.writes ?? o.store;
+  }
+
+  /** Secrets changed: read them again for the next run. */
+  invalidateSecrets(): void {
+    this.secretsCache = null;
+  }
+
+  private async secrets(): Promise<Map<string, string>> {
+    const now = Date.now();
+    if (this.secretsCache && this.secretsCache.until > now) return this.secretsCache.values;
+    const values = await this.o.store.secretValues();
+    this.secretsCache = { values, until: now + SECRETS_CACHE_MS };
+    return values;
+  }
 
   start(): void {
     if (this.running) return;
@@ -118,35 +145,37 @@ export class FlowRunner {
       return 'failed';
     }
     const prior = new Map((await store.listRunSteps(run.id)).map((s) => [s.stepId, s]));
-    const secrets = await store.secretValues();
+    const secrets = await this.secrets();
+    const pending: Pending = [];
     const ctx: FlowContext = { capture: captureView(capture), steps: {}, flow: { id: flow.id, name: flow.name }, run: { id: run.id } };
     const services = this.o.services(secrets, ctx);
     const def = run.definition as { steps?: StepDef[] };
     let walk: Walk;
     try {
-      walk = await this.walk(def.steps ?? [], ctx, prior, run, services, secrets);
+      walk = await this.walk(def.steps ?? [], ctx, prior, run, services, secrets, pending);
     } catch (e) {
       walk = { status: 'failed', error: `internal error: ${(e as Error).message}` };
     }
     const now = clock.now();
-    switch (walk.status) {
-      case 'succeeded': await store.finishRun(run.id, 'succeeded', null, now); break;
-      case 'stopped': await store.finishRun(run.id, 'stopped', walk.reason, now); break;
-      case 'failed': await store.finishRun(run.id, 'failed', walk.error, now); break;
-      case 'retrying': await store.finishRun(run.id, 'retrying', walk.error, now, walk.at); break;
-    }
+    const [error, at] = walk.status === 'succeeded' ? [null, undefined] : walk.status === 'stopped' ? [walk.reason, undefined]
+      : walk.status === 'failed' ? [walk.error, undefined] : [walk.error, walk.at];
+    // The remaining step records and the run's end, in one write.
+    await this.writes.transaction(async (tx) => {
+      for (const r of pending.splice(0)) await tx.saveRunStep(r);
+      await tx.finishRun(run.id, walk.status, error, now, at);
+    });
     this.o.onFinished?.(run, walk.status);
     return walk.status;
   }
 
-  private async walk(steps: StepDef[], ctx: FlowContext, prior: Map<string, RunStepRecord>, run: RunRecord, services: StepServices, secrets: Map<string, string>): Promise<Walk> {
+  private async walk(steps: StepDef[], ctx: FlowContext, prior: Map<string, RunStepRecord>, run: RunRecord, services: StepServices, secrets: Map<string, string>, pending: Pending): Promise<Walk> {
     for (const step of steps) {
       const done = prior.get(step.id);
       if (step.type === 'filter') {
         const ev = done?.status === 'succeeded' || done?.status === 'stopped'
           ? (done.output as { pass: boolean; explain: string[] })
           : evaluate(step.when!, ctx);
-        if (!done) await this.record(run, step, ev.pass ? 'succeeded' : 'stopped', { when: step.when }, ev, null, 1, this.o.clock.now(), 0);
+        if (!done) await this.record(pending, run, step, ev.pass ? 'succeeded' : 'stopped', { when: step.when }, ev, null, 1, this.o.clock.now(), 0);
         ctx.steps[step.id] = ev;
         if (!ev.pass) return { status: 'stopped', reason: `filter ${step.id} did not pass: ${ev.explain.join('; ')}` };
         continue;
@@ -163,12 +192,12 @@ export class FlowRunner {
             return ev.pass;
           }) ?? (step.paths ?? []).find((p) => p.fallback);
           chosen = { name: hit?.name ?? '', explain };
-          await this.record(run, step, 'succeeded', { paths: (step.paths ?? []).map((p) => p.name) }, { path: chosen.name || null, explain }, null, 1, this.o.clock.now(), 0);
+          await this.record(pending, run, step, 'succeeded', { paths: (step.paths ?? []).map((p) => p.name) }, { path: chosen.name || null, explain }, null, 1, this.o.clock.now(), 0);
         }
         ctx.steps[step.id] = { path: chosen.name || null, explain: chosen.explain };
         const branch = (step.paths ?? []).find((p) => p.name === chosen.name);
         if (!branch) continue; // no path matched and there is no fallback: nothing to do on this branch
-        const r = await this.walk(branch.steps, ctx, prior, run, services, secrets);
+        const r = await this.walk(branch.steps, ctx, prior, run, services, secrets, pending);
         if (r.status !== 'succeeded') return r;
         continue;
       }
@@ -176,14 +205,14 @@ export class FlowRunner {
         ctx.steps[step.id] = done.output;
         continue;
       }
-      const r = await this.runAction(step, ctx, done, run, services, secrets);
+      const r = await this.runAction(step, ctx, done, run, services, secrets, pending);
       if (r) return r;
     }
     return { status: 'succeeded' };
   }
 
   /** Runs one registry step; returns a Walk that ends the run, or null to go on. */
-  private async runAction(step: StepDef, ctx: FlowContext, done: RunStepRecord | undefined, run: RunRecord, services: StepServices, secrets: Map<string, string>): Promise<Walk | null> {
+  private async runAction(step: StepDef, ctx: FlowContext, done: RunStepRecord | undefined, run: RunRecord, services: StepServices, secrets: Map<string, string>, pending: Pending): Promise<Walk | null> {
     const def = stepRegistry[step.type];
     const attempts = (done?.attempts ?? 0) + 1;
     const started = this.o.clock.now();
@@ -191,7 +220,7 @@ export class FlowRunner {
     const rendered = keepSecretRefsOf(step.config ?? {}, renderValue(step.config ?? {}, ctx));
     const recorded = redactSecretRefs(rendered);
     if (!def) {
-      await this.record(run, step, 'failed', recorded, null, `unknown step type "${step.type}"`, attempts, started, 0);
+      await this.record(pending, run, step, 'failed', recorded, null, `unknown step type "${step.type}"`, attempts, started, 0);
       return { status: 'failed', error: `step ${step.id}: unknown step type "${step.type}"` };
     }
     const ac = new AbortController();
@@ -207,27 +236,32 @@ export class FlowRunner {
     const scrub = (v: unknown): unknown => scrubSecrets(v, secrets);
     if (outcome.status === 'ok') {
       ctx.steps[step.id] = scrub(outcome.output);
-      await this.record(run, step, 'succeeded', recorded, ctx.steps[step.id], null, attempts, started, ms);
+      await this.record(pending, run, step, 'succeeded', recorded, ctx.steps[step.id], null, attempts, started, ms);
       return null;
     }
     if (outcome.status === 'stop') {
       ctx.steps[step.id] = scrub(outcome.output);
-      await this.record(run, step, 'stopped', recorded, ctx.steps[step.id], null, attempts, started, ms);
+      await this.record(pending, run, step, 'stopped', recorded, ctx.steps[step.id], null, attempts, started, ms);
       return { status: 'stopped', reason: `step ${step.id}: ${outcome.reason}` };
     }
     const error = String(scrub(outcome.error));
     const maxAttempts = Math.min(step.retry?.attempts ?? this.o.retryScheduleMs.length + 1, this.o.retryScheduleMs.length + 1);
     if (def.action && outcome.retryable && attempts < maxAttempts) {
       const at = this.o.clock.now() + this.o.retryScheduleMs[attempts - 1]!;
-      await this.record(run, step, 'retrying', recorded, scrub(outcome.output ?? null), error, attempts, started, ms);
+      await this.record(pending, run, step, 'retrying', recorded, scrub(outcome.output ?? null), error, attempts, started, ms);
       return { status: 'retrying', error: `step ${step.id} failed (attempt ${attempts} of ${maxAttempts}), retrying at ${new Date(at).toISOString()}: ${error}`, at };
     }
-    await this.record(run, step, 'failed', recorded, scrub(outcome.output ?? null), error, attempts, started, ms);
+    await this.record(pending, run, step, 'failed', recorded, scrub(outcome.output ?? null), error, attempts, started, ms);
     return { status: 'failed', error: `step ${step.id} failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${error}` };
   }
 
-  private record(run: RunRecord, step: StepDef, status: RunStepRecord['status'], input: unknown, output: unknown, error: string | null, attempts: number, startedAt: number, durationMs: number): Promise<void> {
-    return this.o.store.saveRunStep({ runId: run.id, stepId: step.id, stepType: step.type, status, input, output, error, attempts, startedAt, durationMs });
+  private async record(pending: Pending, run: RunRecord, step: StepDef, status: RunStepRecord['status'], input: unknown, output: unknown, error: string | null, attempts: number, startedAt: number, durationMs: number): Promise<void> {
+    pending.push({ runId: run.id, stepId: step.id, stepType: step.type, status, input, output, error, attempts, startedAt, durationMs });
+    // An action's effect happened: make its record durable now, with everything before it.
+    if (stepRegistry[step.type]?.action) {
+      const rows = pending.splice(0);
+      await this.writes.transaction(async (tx) => { for (const r of rows) await tx.saveRunStep(r); });
+    }
   }
 
   async idle(): Promise<void> {
