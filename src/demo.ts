@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { SMTPServer } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
+import { startSmtpSink } from './dev/smtp-sink.js';
 import { loadConfig } from './config.js';
 import { startSwitchyard } from './server.js';
 
@@ -55,25 +54,9 @@ async function until<T>(f: () => Promise<T | undefined | null | false>, ms: numb
 
 export async function runDemo(opts: { exit: boolean; port?: number }): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-demo-'));
-  const mails: { to: string[]; subject: string; body: string }[] = [];
-  const smtp = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const [head = '', ...rest] = raw.split(/\r?\n\r?\n/);
-        mails.push({
-          to: session.envelope.rcptTo.map((r) => r.address),
-          subject: /^Subject: (.*)$/im.exec(head)?.[1] ?? '', body: rest.join('\n\n').replace(/=\r?\n/g, '').trim(),
-        });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
-  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  const smtp = await startSmtpSink();
+  const { mails } = smtp;
+  const smtpPort = smtp.port;
   const token = `sy_demo_${randomBytes(12).toString('hex')}`;
   const config = loadConfig({ dataDir: join(dir, 'data'), port: opts.port ?? 0 }, {
     SWITCHYARD_ADMIN_TOKEN: token, SWITCHYARD_OUTBOUND_ALLOW: '127.0.0.0/8,::1', SWITCHYARD_SMTP_HOST: '127.0.0.1',
@@ -137,7 +120,7 @@ export async function runDemo(opts: { exit: boolean; port?: number }): Promise<n
     }
   } finally {
     await sy.stop();
-    await new Promise<void>((r) => smtp.close(() => r()));
+    await smtp.close();
     rmSync(dir, { recursive: true, force: true });
   }
   return okPass && okAlert ? 0 : 1;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/harness.js';
 import { startSmtpSink } from '../helpers/smtp.js';
 import { SEED_SNIPPET_REPAIRED } from '../../src/sandbox/seed-snippet.js';
+import { DEMO_FLOW } from '../../src/demo.js';
 
 async function until<T>(f: () => Promise<T | undefined | null | false>, what: string, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
@@ -19,33 +20,10 @@ async function until<T>(f: () => Promise<T | undefined | null | false>, what: st
   }
 }
 
-const SEED_FLOW = {
-  name: 'determined-alerts',
-  steps: [
-    { id: 'verify', type: 'verify_signature', config: { preset: 'determined', keys: [{ secret: 'DET_KEY' }] } },
-    {
-      id: 'route', type: 'paths', paths: [
-        {
-          name: 'verified', when: { left: 'steps.verify.result', op: 'equals', right: 'PASS' },
-          steps: [{
-            id: 'email', type: 'send_email', config: {
-              to: 'ml-team@example.com',
-              subject: 'Experiment {{steps.verify.payload.event_data.experiment.name}} is {{steps.verify.payload.event_data.experiment.state}}',
-              text: 'Experiment #{{steps.verify.payload.event_data.experiment.id}} ({{steps.verify.payload.event_data.experiment.name}}) reached {{steps.verify.payload.event_data.experiment.state}} after {{steps.verify.payload.event_data.experiment.duration}} s.',
-            },
-          }],
-        },
-        {
-          name: 'not verified', fallback: true,
-          steps: [{ id: 'alarm', type: 'alert', config: { name: 'webhook signature failed', severity: 'error', message: '{{steps.verify.reason}}' } }],
-        },
-      ],
-    },
-  ],
-};
+const SEED_FLOW = DEMO_FLOW;
 
 async function setup(s: TestServer, flow: unknown) {
-  assert.equal((await s.api('PUT', '/api/v1/secrets/DET_KEY', { value: 'testsigningkey' })).status, 200);
+  assert.equal((await s.api('PUT', '/api/v1/secrets/DET_WEBHOOKS_SIGNING_KEY', { value: 'testsigningkey' })).status, 200);
   const f = await s.api('POST', '/api/v1/flows', flow);
   assert.equal(f.status, 200, f.text);
   const wh = await s.api('POST', '/api/v1/webhooks', {
@@ -66,7 +44,7 @@ test('seed flow: a real Determined delivery is verified and emailed; a tampered 
     const [mail] = await smtp.waitFor(1);
     assert.deepEqual(mail!.to, ['ml-team@example.com']);
     assert.match(mail!.subject, /Experiment .*cifar10.* is COMPLETED/);
-    assert.match(mail!.body, new RegExp(`Experiment #${e.body.experiment.id} `));
+    assert.match(mail!.body, new RegExp(`\\(#${e.body.experiment.id}\\) in workspace`));
     const runs = await until(async () => {
       const r = (await s.api('GET', `/api/v1/flows/${flow.id}/runs`)).body.runs;
       return r.length === 1 && r[0].status === 'succeeded' && r;
@@ -74,7 +52,7 @@ test('seed flow: a real Determined delivery is verified and emailed; a tampered 
     const run = (await s.api('GET', `/api/v1/runs/${runs[0].id}`)).body.run;
     assert.deepEqual(run.steps.map((x: any) => [x.stepId, x.status]), [['verify', 'succeeded'], ['route', 'succeeded'], ['email', 'succeeded']]);
     assert.equal(run.steps[0].output.result, 'PASS');
-    assert.equal(run.steps[1].output.path, 'verified');
+    assert.equal(run.steps[1].output.path, 'signature verified');
     assert.ok(!JSON.stringify(run).includes('testsigningkey'), 'the key never appears in the run record');
 
     // Test Trigger: the capture is kept exactly, headers with their original names.
@@ -89,7 +67,7 @@ test('seed flow: a real Determined delivery is verified and emailed; a tampered 
     const r = await fetch(flow.catchUrl, { method: 'POST', headers, body: tampered });
     assert.equal(r.status, 200);
     const alert = await until(async () => (await s.api('GET', '/api/v1/alerts')).body.alerts.find((a: any) => a.kind === 'flow.alert'), 'the alert');
-    assert.equal(alert.title, 'webhook signature failed');
+    assert.equal(alert.title, 'Determined webhook signature failed');
     assert.match(alert.message, /no key reproduces this signature|signing key|changed/);
     assert.equal(smtp.mails.length, 1, 'no email for the tampered request');
   } finally {
