@@ -1,5 +1,5 @@
 /** The receiving side of the Store on Kysely: flows, captures, runs, run steps, secrets. */
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
 import type { CaptureTable, DB, FlowTable, RunStepTable, RunTable } from './schema.js';
 import type {
   CaptureInput, CaptureRecord, CaptureStatus, FlowInput, FlowRecord, ReceiverStore, RunFilter, RunOrigin, RunRecord,
@@ -33,6 +33,14 @@ const toStep = (r: Selectable<RunStepTable>): RunStepRecord => ({
 export abstract class SqlReceiverStore implements ReceiverStore {
   constructor(protected readonly db: Kysely<DB>, protected readonly inTransaction = false) {}
 
+  /**
+   * Hot paths (every capture, run and event) run fixed SQL without Kysely's query builder, which costs more than
+   * running the statement (about 23 µs against 10 µs here). Portable SQL with `?` placeholders.
+   */
+  protected async raw<R>(text: string, params: readonly unknown[]): Promise<R[]> {
+    return (await this.db.executeQuery(CompiledQuery.raw(text, params as unknown[]))).rows as R[];
+  }
+
   async createFlow(f: FlowInput, now: number): Promise<FlowRecord> {
     const r = await this.db.insertInto('flows').values({
       name: f.name, description: f.description, enabled: f.enabled ? 1 : 0, definition: JSON.stringify(f.definition),
@@ -41,7 +49,7 @@ export abstract class SqlReceiverStore implements ReceiverStore {
     return toFlow(r);
   }
   async getFlow(id: number): Promise<FlowRecord | null> {
-    const r = await this.db.selectFrom('flows').selectAll().where('id', '=', id).executeTakeFirst();
+    const [r] = await this.raw<Selectable<FlowTable>>('SELECT * FROM flows WHERE id = ?', [id]);
     return r ? toFlow(r) : null;
   }
   async getFlowByName(name: string): Promise<FlowRecord | null> {
@@ -78,21 +86,19 @@ export abstract class SqlReceiverStore implements ReceiverStore {
         .where('status', '=', 'queued').limit(1).executeTakeFirst();
       if (seen) status = 'duplicate';
     }
-    const r = await this.db.insertInto('captures').values({
-      flow_id: c.flowId, method: c.method, path: c.path, query: c.query, raw_headers: JSON.stringify(c.rawHeaders),
-      body: c.body, content_type: c.contentType, remote_address: c.remoteAddress, received_at: c.receivedAt,
-      dedup_key: c.dedupKey, status,
-    }).returning('id').executeTakeFirstOrThrow();
-    if (status !== 'queued' || !run) return { captureId: r.id, runId: null, status };
-    const runRow = await this.db.insertInto('runs').values({
-      flow_id: c.flowId, capture_id: r.id, origin: 'capture', replay_of: null, status: 'queued',
-      definition: JSON.stringify(run.definition), next_attempt_at: c.receivedAt, lease_until: null, error: null,
-      created_at: c.receivedAt, started_at: null, finished_at: null, updated_at: c.receivedAt,
-    }).returning('id').executeTakeFirstOrThrow();
-    return { captureId: r.id, runId: runRow.id, status };
+    const [r] = await this.raw<{ id: number }>(
+      `INSERT INTO captures (flow_id, method, path, query, raw_headers, body, content_type, remote_address, received_at, dedup_key, status)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [c.flowId, c.method, c.path, c.query, JSON.stringify(c.rawHeaders), c.body, c.contentType, c.remoteAddress, c.receivedAt, c.dedupKey, status]);
+    if (status !== 'queued' || !run) return { captureId: r!.id, runId: null, status };
+    const [runRow] = await this.raw<{ id: number }>(
+      `INSERT INTO runs (flow_id, capture_id, origin, replay_of, status, definition, next_attempt_at, lease_until, error, created_at, started_at, finished_at, updated_at)
+       VALUES (?, ?, 'capture', NULL, 'queued', ?, ?, NULL, NULL, ?, NULL, NULL, ?) RETURNING id`,
+      [c.flowId, r!.id, JSON.stringify(run.definition), c.receivedAt, c.receivedAt, c.receivedAt]);
+    return { captureId: r!.id, runId: runRow!.id, status };
   }
   async getCapture(id: number): Promise<CaptureRecord | null> {
-    const r = await this.db.selectFrom('captures').selectAll().where('id', '=', id).executeTakeFirst();
+    const [r] = await this.raw<Selectable<CaptureTable>>('SELECT * FROM captures WHERE id = ?', [id]);
     return r ? toCapture(r) : null;
   }
   async listCaptures(flowId: number, limit: number, beforeId?: number): Promise<CaptureRecord[]> {
@@ -143,7 +149,7 @@ export abstract class SqlReceiverStore implements ReceiverStore {
     return (await q.orderBy('id', 'desc').limit(f.limit).execute()).map(toRun);
   }
   async listRunSteps(runId: number): Promise<RunStepRecord[]> {
-    return (await this.db.selectFrom('run_steps').selectAll().where('run_id', '=', runId).orderBy('id').execute()).map(toStep);
+    return (await this.raw<Selectable<RunStepTable>>('SELECT * FROM run_steps WHERE run_id = ? ORDER BY id', [runId])).map(toStep);
   }
   async saveRunStep(s: RunStepInput): Promise<void> {
     const row = {
@@ -151,18 +157,20 @@ export abstract class SqlReceiverStore implements ReceiverStore {
       input: s.input === undefined ? null : JSON.stringify(s.input), output: s.output === undefined ? null : JSON.stringify(s.output),
       error: s.error, attempts: s.attempts, started_at: s.startedAt, duration_ms: s.durationMs,
     };
-    await this.db.insertInto('run_steps').values(row)
-      .onConflict((oc) => oc.columns(['run_id', 'step_id']).doUpdateSet({
-        status: row.status, input: row.input, output: row.output, error: row.error, attempts: row.attempts,
-        started_at: row.started_at, duration_ms: row.duration_ms,
-      })).execute();
+    await this.raw(
+      `INSERT INTO run_steps (run_id, step_id, step_type, status, input, output, error, attempts, started_at, duration_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, input = excluded.input, output = excluded.output,
+         error = excluded.error, attempts = excluded.attempts, started_at = excluded.started_at, duration_ms = excluded.duration_ms`,
+      [row.run_id, row.step_id, row.step_type, row.status, row.input, row.output, row.error, row.attempts, row.started_at, row.duration_ms]);
   }
   async finishRun(id: number, status: RunStatus, error: string | null, now: number, nextAttemptAt?: number): Promise<void> {
     const done = status === 'succeeded' || status === 'failed' || status === 'stopped';
-    await this.db.updateTable('runs').set({
-      status, error, lease_until: null, updated_at: now, ...(done ? { finished_at: now } : {}),
-      ...(nextAttemptAt !== undefined ? { next_attempt_at: nextAttemptAt } : {}),
-    }).where('id', '=', id).execute();
+    await this.raw(
+      `UPDATE runs SET status = ?, error = ?, lease_until = NULL, updated_at = ?,
+         finished_at = CASE WHEN ? THEN ? ELSE finished_at END, next_attempt_at = COALESCE(?, next_attempt_at)
+       WHERE id = ?`,
+      [status, error, now, done ? 1 : 0, now, nextAttemptAt ?? null, id]);
   }
   async releaseRuns(ids: number[], now: number): Promise<void> {
     if (ids.length === 0) return;

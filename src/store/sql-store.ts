@@ -279,7 +279,7 @@ export class SqlStore extends SqlReceiverStore implements Store {
     return toExperiment(r);
   }
   async getExperiment(id: number): Promise<ExperimentRecord | null> {
-    const r = await this.db.selectFrom('experiments').selectAll().where('id', '=', id).executeTakeFirst();
+    const [r] = await this.raw<Row<ExperimentTable>>('SELECT * FROM experiments WHERE id = ?', [id]);
     return r ? toExperiment(r) : null;
   }
   async listExperiments(opts: { limit: number; offset: number }): Promise<{ experiments: ExperimentRecord[]; total: number }> {
@@ -288,7 +288,7 @@ export class SqlStore extends SqlReceiverStore implements Store {
     return { experiments: rows.map(toExperiment), total: Number(c.n) };
   }
   async setExperimentState(id: number, state: string, endTime: number | null, now: number): Promise<void> {
-    await this.db.updateTable('experiments').set({ state, end_time: endTime, updated_at: now }).where('id', '=', id).execute();
+    await this.raw('UPDATE experiments SET state = ?, end_time = ?, updated_at = ? WHERE id = ?', [state, endTime, now, id]);
   }
 
   // tasks
@@ -314,6 +314,15 @@ export class SqlStore extends SqlReceiverStore implements Store {
   // deliveries
   async enqueueDeliveries(rows: DeliveryInput[], now: number): Promise<number[]> {
     if (rows.length === 0) return [];
+    if (rows.length === 1) {
+      const d = rows[0]!;
+      const out = await this.raw<{ id: number }>(
+        `INSERT INTO deliveries (event_id, webhook_id, url, event_type, payload, content_type, signed, status, attempts,
+           next_attempt_at, lease_until, last_status, last_error, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, NULL, NULL, NULL, ?, ?) RETURNING id`,
+        [d.eventId, d.webhookId, d.url, d.eventType, d.payload, d.contentType, d.signed ? 1 : 0, d.nextAttemptAt, now, now]);
+      return out.map((r) => r.id);
+    }
     const out = await this.db.insertInto('deliveries').values(rows.map((d) => ({
       event_id: d.eventId, webhook_id: d.webhookId, url: d.url, event_type: d.eventType, payload: d.payload,
       content_type: d.contentType, signed: d.signed ? 1 : 0, status: 'pending', attempts: 0,
