@@ -203,10 +203,10 @@ export class DeliveryWorker {
       remoteAddress: res.remoteAddress, url: d.url, requestHeaders: res.requestHeaders, responseHeaders: res.responseHeaders,
     };
     const verdict = classify(policy, res.statusCode, res.outcome === 'refused');
+    if (verdict === 'success') return { attempt, status: 'delivered', nextAttemptAt: null, webhook: 'healthy' };
+    // Failures only (a child logger per attempt costs more than the attempt's bookkeeping on the hot path).
     const log = this.o.log.child({ deliveryId: d.id, webhookId: d.webhookId, eventId: d.eventId, attempt: n });
     switch (verdict) {
-      case 'success':
-        return { attempt, status: 'delivered', nextAttemptAt: null, webhook: 'healthy' };
       case 'gone':
         log.warn({ statusCode: 410 }, 'endpoint answered 410 Gone: disabling the webhook');
         return { attempt, status: 'dead', nextAttemptAt: null, webhook: { disable: 'the endpoint answered 410 Gone' } };
