@@ -22,9 +22,13 @@ export function checkActionStep(step: ActionStep): FlowProblem[] {
   // Templates are only known at run time: problems at fields that hold one are checked then.
   const r = validateStepConfig(step.type, cfg);
   if (r.ok) return [];
-  return r.problems
-    .filter((p) => !/\{\{/.test(String(valueAt(cfg, p.split(':')[0]!.replace(/^config\.?/, '')))))
-    .map((p) => ({ path: p.split(':')[0]!.startsWith('config') ? p.split(':')[0]! : `config.${p.split(':')[0]}`, message: p.slice(p.indexOf(':') + 1).trim() }));
+  // Problems read `config.to[0]: must be …` (see formatPath in the registry).
+  return r.problems.flatMap((p) => {
+    const at = p.indexOf(':');
+    const path = p.slice(0, at);
+    if (/\{\{/.test(String(valueAt(cfg, path.replace(/^config\.?/, ''))))) return [];
+    return [{ path, message: p.slice(at + 1).trim() }];
+  });
 }
 
 function valueAt(obj: unknown, path: string): unknown {

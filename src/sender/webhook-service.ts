@@ -4,7 +4,7 @@ import { ApiError, invalid } from '../http/errors.js';
 import { renderTestEvent } from '../core/payload/index.js';
 import { generateStandardSecret } from '../core/signing/standard.js';
 import type { Clock, WebhookMode } from '../core/types.js';
-import type { Store, WebhookRecord } from '../store/store.js';
+import type { Store, WebhookPatch, WebhookRecord } from '../store/store.js';
 import type { HttpSender } from '../delivery/http-sender.js';
 import { requireCanEditWebhook, type Caller } from './auth-context.js';
 import { parseTriggers, parseWebhookCreate, parseWebhookPatch } from './webhook-input.js';
@@ -84,6 +84,21 @@ export class WebhookService {
       }, triggers, this.clock.now());
       return updated!;
     });
+    this.onChange(id);
+    return updated;
+  }
+
+  /** The webhook, if the caller may edit it (404 / 403 otherwise). */
+  async editable(caller: Caller, id: number): Promise<WebhookRecord> {
+    const w = await this.get(id);
+    requireCanEditWebhook(caller, w.workspaceId);
+    return w;
+  }
+
+  /** Delivery state set by operators: pause/resume, re-enable after the engine disabled the webhook. */
+  async setDeliveryState(caller: Caller, id: number, patch: Pick<WebhookPatch, 'paused' | 'disabledAt' | 'disabledReason' | 'failingSince'>): Promise<WebhookRecord> {
+    await this.editable(caller, id);
+    const updated = (await this.store.updateWebhook(id, patch, undefined, this.clock.now()))!;
     this.onChange(id);
     return updated;
   }

@@ -7,8 +7,8 @@ import type { AppContext } from '../context.js';
 import { Fields, pathId } from '../fields.js';
 import { ApiError, invalid } from '../errors.js';
 import { attemptView, deliveryView, webhookView } from '../../sender/views.js';
-import { requireCanEditWebhook } from '../../sender/auth-context.js';
-import type { AttemptOutcome, DeliveryStatus, WebhookPatch } from '../../store/store.js';
+import { requireCanEditWebhook, type Caller } from '../../sender/auth-context.js';
+import type { AttemptOutcome, DeliveryStatus } from '../../store/store.js';
 
 const STATUSES: DeliveryStatus[] = ['pending', 'delivering', 'delivered', 'failed', 'dead'];
 const OUTCOMES: AttemptOutcome[] = ['ok', 'http', 'timeout', 'connect', 'dns', 'reset', 'tls', 'refused', 'other'];
@@ -82,12 +82,8 @@ export function registerDeliveryRoutes(api: FastifyInstance, ctx: AppContext): v
     return { attempts: rows.map(attemptView) };
   });
 
-  const editWebhook = async (caller: Parameters<typeof requireCanEditWebhook>[0], id: number, patch: WebhookPatch) => {
-    const w = await ctx.store.getWebhook(id);
-    if (!w) throw new ApiError('webhook_not_found', `webhook ${id} not found; list webhooks with GET /api/v1/webhooks`);
-    requireCanEditWebhook(caller, w.workspaceId);
-    const updated = (await ctx.store.updateWebhook(id, patch, undefined, ctx.clock.now()))!;
-    ctx.worker.invalidate(id);
+  const editWebhook = async (caller: Caller, id: number, patch: Parameters<typeof ctx.webhooks.setDeliveryState>[2]) => {
+    const updated = await ctx.webhooks.setDeliveryState(caller, id, patch);
     ctx.worker.wake();
     return { webhook: webhookView(updated, ctx.clock.now()) };
   };
@@ -107,9 +103,7 @@ export function registerDeliveryRoutes(api: FastifyInstance, ctx: AppContext): v
     const since = time(f.raw('since'), 'since') ?? 0;
     const until = time(f.raw('until'), 'until') ?? now + 1;
     if (since >= until) throw invalid('since must be before until');
-    const w = await ctx.store.getWebhook(id);
-    if (!w) throw new ApiError('webhook_not_found', `webhook ${id} not found; list webhooks with GET /api/v1/webhooks`);
-    requireCanEditWebhook(req.caller, w.workspaceId);
+    await ctx.webhooks.editable(req.caller, id);
     const ids = await ctx.store.deadDeliveryIds(id, since, until, MAX_BULK_REDELIVER + 1);
     if (ids.length > MAX_BULK_REDELIVER) {
       throw invalid(`more than ${MAX_BULK_REDELIVER} dead deliveries in that range: narrow since/until and redeliver in parts`);
