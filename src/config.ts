@@ -80,6 +80,23 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    secrets: z
+      .object({
+        /** AES-256-GCM key that seals secrets at rest: 64 hex characters or base64 of 32 bytes. Env SWITCHYARD_SECRETS_KEY.
+         *  When unset, `<data_dir>/secrets.key` is used (generated, mode 0600, on first start). */
+        key: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({}),
+    alerts: z
+      .object({
+        /** Waits (seconds) before retrying a failed alert notification; after the last, the notification is dead. */
+        retry_schedule_seconds: z.array(z.number().min(0)).max(100).default([10, 60, 300, 1800, 3600]),
+        /** How long a notification being sent stays leased before another process (or a restart) may send it, in ms. */
+        lease_ms: z.number().int().min(1000).default(60_000),
+      })
+      .strict()
+      .prefault({}),
     code: z
       .object({
         /** Default time limit of a code step, in ms (a step may ask for less or more, up to 120000). */
@@ -199,6 +216,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
     ['SWITCHYARD_ADMIN_TOKEN', ['auth', 'admin_token'], (v) => v],
     ['SWITCHYARD_LOG_LEVEL', ['log_level'], (v) => v],
     ['SWITCHYARD_OUTBOUND_ALLOW', ['outbound', 'allow'], (v) => v.split(',').map((s) => s.trim()).filter(Boolean)],
+    ['SWITCHYARD_SECRETS_KEY', ['secrets', 'key'], (v) => v],
     ['SWITCHYARD_SMTP_HOST', ['smtp', 'host'], (v) => v],
     ['SWITCHYARD_SMTP_USER', ['smtp', 'user'], (v) => v],
     ['SWITCHYARD_SMTP_PASSWORD', ['smtp', 'password'], (v) => v],

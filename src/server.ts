@@ -28,6 +28,9 @@ import { createHttpClient } from './receiver/services/http.js';
 import { CodeRunner } from './sandbox/code-runner.js';
 import type { StepServices } from './core/flow/types.js';
 import { WebhookService } from './sender/webhook-service.js';
+import { AlertNotifier } from './alerts/notifier.js';
+import { SmtpSettingsService } from './alerts/smtp-settings.js';
+import { settleSecretsKey } from './alerts/secrets-key.js';
 import { ExperimentService } from './sender/experiment-service.js';
 import { EventSource } from './sender/event-source.js';
 
@@ -56,6 +59,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
   const dbPath = sqlitePath(config);
   const { store } = await openSqliteStore(dbPath);
   try {
+    await settleSecretsKey(store, config);
     const signingKey = await settleSigningKey(store, config.webhooks.signing_key);
     const auth = new TokenAuth(store, clock);
     const { generated } = await auth.bootstrap(config.auth.admin_token);
@@ -74,10 +78,10 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     // The receiver: catch hooks (group-committed captures), flows, the runner and its steps' collaborators.
     const writes = new GroupCommit(store);
     const codeRunner = new CodeRunner({ pythonWorkers: config.code.python_workers, jsWorkers: config.code.js_workers });
-    const sendEmail = createEmailSender(config.smtp.host ? {
-      host: config.smtp.host, port: config.smtp.port, secure: config.smtp.secure, user: config.smtp.user,
-      password: config.smtp.password, from: config.smtp.from,
-    } : null, { policy: outbound });
+    // The SMTP server: set over the API (/api/v1/settings/smtp), else the config file's.
+    const smtp = new SmtpSettingsService(store, config.smtp);
+    await smtp.load();
+    const sendEmail = createEmailSender(() => smtp.current(), { policy: outbound });
     const httpClient = createHttpClient(outbound);
     const flowLog = log.child({ component: 'flows' });
     const stepServices = (secrets: Map<string, string>, context: StepServices['context']): StepServices => ({
@@ -90,6 +94,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
           kind: 'flow.alert', severity: a.severity, webhookId: null, deliveryId: null, title: a.name, message: a.message,
         }, clock.now());
         flowLog.warn({ alert: a.name, alertId: r.id, flow: context.flow.name, runId: context.run.id }, `alert raised: ${a.message}`);
+        notifier.wake();
         return { alertId: r.id };
       },
     });
@@ -98,6 +103,10 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
       leaseMs: config.receiver.lease_ms, retryScheduleMs: config.receiver.retry_schedule_seconds.map((x) => x * 1000),
       writes,
     });
+    const notifier = new AlertNotifier({
+      store, clock, log: log.child({ component: 'alerts' }), sendEmail, http: httpClient, baseUrl: config.webhooks.base_url,
+      retryScheduleMs: config.alerts.retry_schedule_seconds.map((x) => x * 1000), leaseMs: config.alerts.lease_ms,
+    });
     let ingress: Ingress;
     const flows = new FlowService(store, clock, () => { ingress.invalidate(); runner.invalidateSecrets(); });
     ingress = new Ingress(store, writes, clock, config.receiver.rate_limit_per_second, () => runner.wake());
@@ -105,6 +114,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
       config, clock, store, auth, worker, metrics, engineEvents, signingKey: () => signingKey, ingress, flows, runner,
       webhooks: new WebhookService(store, clock, sender, (id) => { worker.invalidate(id); events.invalidate(); }),
       experiments: new ExperimentService(store, clock, events, writes),
+      alerting: { notifier, smtp, policy: outbound, sendEmail },
     };
     const app = buildApp(ctx, log);
     await app.listen({ host: config.host, port: config.port });
@@ -112,6 +122,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     if (config.delivery.enabled) worker.start();
     runner.start();
+    notifier.start();
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     let stopped = false;
     return {
@@ -124,6 +135,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
         await app.close();
         await worker.stop(d.shutdown_grace_ms);
         await runner.stop(d.shutdown_grace_ms);
+        await notifier.stop();
         await codeRunner.close();
         sendEmail.close();
         await httpClient.close();

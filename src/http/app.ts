@@ -14,6 +14,7 @@ import { registerAdminRoutes } from './routes/admin.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerFlowRoutes } from './routes/flows.js';
 import { registerHookRoutes } from './routes/hooks.js';
+import { registerAlertingRoutes } from './routes/alerting.js';
 
 declare module 'fastify' {
   interface FastifyRequest { caller: Caller }
@@ -172,6 +173,7 @@ export function buildApp(ctx: AppContext, log: Logger): FastifyInstance {
     registerAdminRoutes(api, ctx);
     registerDeliveryRoutes(api, ctx);
     registerFlowRoutes(api, ctx);
+    registerAlertingRoutes(api, ctx);
   }, { prefix: '/api/v1' });
   registerHookRoutes(app, ctx);
 

@@ -11,6 +11,10 @@ import type { EngineEvents } from '../delivery/engine-events.js';
 import type { Ingress } from '../receiver/ingress.js';
 import type { FlowService } from '../receiver/flow-service.js';
 import type { FlowRunner } from '../receiver/runner.js';
+import type { AlertNotifier } from '../alerts/notifier.js';
+import type { SmtpSettingsService } from '../alerts/smtp-settings.js';
+import type { OutboundPolicy } from '../delivery/ssrf.js';
+import type { EmailMessage, SmtpSettings } from '../core/flow/types.js';
 
 export interface AppContext {
   config: Config;
@@ -26,4 +30,9 @@ export interface AppContext {
   ingress: Ingress;
   flows: FlowService;
   runner: FlowRunner;
+  /** Alert routing: the notifier, the SMTP settings, the outbound policy channels are checked against. */
+  alerting: {
+    notifier: AlertNotifier; smtp: SmtpSettingsService; policy: OutboundPolicy;
+    sendEmail(msg: EmailMessage, smtp?: SmtpSettings): Promise<{ messageId: string; accepted: string[] }>;
+  };
 }

@@ -43,6 +43,13 @@ export const ERROR_TYPES = {
   invalid_transition: { reason: 'FailedPrecondition', http: 400, summary: 'The experiment cannot move to that state from its current one.' },
   webhook_test_failed: { reason: 'InvalidArgument', http: 400, summary: 'The test request reached no server or got an error status (Determined\'s behaviour).' },
   method_not_allowed: { reason: 'InvalidArgument', http: 405, summary: 'The route exists but not with this HTTP method.' },
+  // Alert channels, SMTP settings, step tests (receiver).
+  alert_channel_not_found: { reason: 'NotFound', http: 404, summary: 'No alert channel has this id.' },
+  alert_channel_name_taken: { reason: 'AlreadyExists', http: 409, summary: 'Another alert channel has this name.' },
+  alert_channel_test_failed: { reason: 'InvalidArgument', http: 400, summary: 'The test notification to an alert channel was not delivered; the message says why.' },
+  smtp_not_configured: { reason: 'FailedPrecondition', http: 400, summary: 'No SMTP server is set (over the API or in the config file).' },
+  smtp_test_failed: { reason: 'InvalidArgument', http: 400, summary: 'The SMTP test email was not sent; the message gives the server\'s answer.' },
+  no_capture: { reason: 'FailedPrecondition', http: 400, summary: 'Testing a step needs a capture: the flow has no sample capture and none was given.' },
   internal: { reason: 'Internal', http: 500, summary: 'A bug: Switchyard did not expect this. Nothing was written. Please report it with the server log line.' },
 } as const satisfies Record<string, ErrorKind>;
 

@@ -163,7 +163,18 @@ export interface RunStepTable {
 }
 export interface SecretTable { name: string; value: string; created_at: number; updated_at: number }
 
+export interface AlertChannelTable {
+  id: Generated<number>; name: string; kind: string; config: string; secret: string | null; filter: string | null;
+  enabled: number; created_at: number; updated_at: number;
+}
+export interface AlertNotificationTable {
+  id: Generated<number>; alert_id: number; channel_id: number; status: string; attempts: number; next_attempt_at: number;
+  lease_until: number | null; last_error: string | null; created_at: number; sent_at: number | null; updated_at: number;
+}
+
 export interface DB {
+  alert_channels: AlertChannelTable;
+  alert_notifications: AlertNotificationTable;
   flows: FlowTable;
   captures: CaptureTable;
   runs: RunTable;

@@ -11,7 +11,7 @@ import type {
   WebhookPatch, WebhookRecord, WorkspaceRecord,
 } from './store.js';
 import type { TriggerType, WebhookMode, WebhookType } from '../core/types.js';
-import { SqlReceiverStore } from './sql-receiver-store.js';
+import { SqlAlertingStore, type BoxHolder } from './sql-alerting-store.js';
 
 type Row<T> = Selectable<T>;
 
@@ -83,14 +83,14 @@ function toToken(r: { id: number; name: string; role: string; prefix: string; cr
 
 const tokenColumns = ['id', 'name', 'role', 'prefix', 'created_at', 'last_used_at', 'revoked_at'] as const;
 
-export class SqlStore extends SqlReceiverStore implements Store {
-  constructor(db: Kysely<DB>, inTransaction = false) {
+export class SqlStore extends SqlAlertingStore implements Store {
+  constructor(db: Kysely<DB>, inTransaction = false, protected readonly boxes: BoxHolder = { box: null }) {
     super(db, inTransaction);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.db.transaction().execute((trx: Transaction<DB>) => fn(new SqlStore(trx, true)));
+    return this.db.transaction().execute((trx: Transaction<DB>) => fn(new SqlStore(trx, true, this.boxes)));
   }
 
   async savepoint<T>(fn: () => Promise<T>): Promise<T> {
@@ -533,7 +533,11 @@ export class SqlStore extends SqlReceiverStore implements Store {
         kind: a.kind, severity: a.severity, webhook_id: a.webhookId, delivery_id: a.deliveryId, title: a.title,
         message: a.message, count: 1, created_at: now, last_at: now, acknowledged_at: null,
       }).returningAll().executeTakeFirstOrThrow();
-      return toAlert(r);
+      // A new alert is routed to its channels in this same transaction (an outbox the notifier sends from); a repeat
+      // counted into an open alert is not sent again until the alert is acknowledged.
+      const alert = toAlert(r);
+      await self.enqueueAlertNotifications(alert, now);
+      return alert;
     });
   }
   async listAlerts(opts: { limit: number; open?: boolean }): Promise<AlertRecord[]> {

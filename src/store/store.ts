@@ -5,7 +5,9 @@
  */
 import type { TriggerType, WebhookIntegrations, WebhookMode, WebhookType } from '../core/types.js';
 import type { ReceiverStore } from './receiver-types.js';
+import type { AlertingStore } from './alerting-types.js';
 export type * from './receiver-types.js';
+export type * from './alerting-types.js';
 
 export interface WorkspaceRecord { id: number; name: string; createdAt: number }
 export interface ProjectRecord { id: number; workspaceId: number; name: string }
@@ -116,7 +118,7 @@ export type AlertInput = Pick<AlertRecord, 'kind' | 'severity' | 'webhookId' | '
 export interface RecordOutcome { disabledWebhooks: { id: number; name: string; reason: string }[] }
 export interface OutboxStats { pending: number; failed: number; delivering: number; dead: number; oldestDueCreatedAt: number | null }
 
-export interface Store extends ReceiverStore {
+export interface Store extends ReceiverStore, AlertingStore {
   /** Runs fn in one transaction; everything fn writes commits together or not at all. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Inside a transaction: runs fn in a savepoint, so that if it throws only its own writes are undone. */

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
+import { alertViews } from './alerting.js';
 import { Fields, pathId } from '../fields.js';
 import { ApiError, invalid } from '../errors.js';
 import { attemptView, deliveryView, webhookView } from '../../sender/views.js';
@@ -118,13 +119,7 @@ export function registerDeliveryRoutes(api: FastifyInstance, ctx: AppContext): v
     const open = q.open === undefined || q.open === '' ? undefined : q.open === 'true' ? true : q.open === 'false' ? false : null;
     if (open === null) throw invalid('query parameter open must be true or false');
     const rows = await ctx.store.listAlerts({ limit: limitOf(q), open });
-    return {
-      alerts: rows.map((a) => ({
-        id: a.id, kind: a.kind, severity: a.severity, webhookId: a.webhookId ?? 0, deliveryId: a.deliveryId ?? 0, title: a.title,
-        message: a.message, count: a.count, createdAt: new Date(a.createdAt).toISOString(), lastAt: new Date(a.lastAt).toISOString(),
-        acknowledgedAt: a.acknowledgedAt === null ? null : new Date(a.acknowledgedAt).toISOString(),
-      })),
-    };
+    return { alerts: await alertViews(ctx, rows) };
   });
 
   api.post<{ Params: { id: string } }>('/alerts/:id/acknowledge', async (req) => {

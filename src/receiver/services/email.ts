@@ -127,10 +127,11 @@ function defaultFrom(settings: SmtpSettings): string {
 }
 
 /**
- * The sendEmail service. `defaultSmtp` is the operator's server (null: none configured, and a step must name one);
+ * The sendEmail service. `defaultSmtp` is the operator's server, or a function that reads it at each send (the
+ * settings can change over the API); null: none configured, and a step must name one;
  * a step's own `smtp` settings take precedence.
  */
-export function createEmailSender(defaultSmtp: SmtpSettings | null, options: EmailSenderOptions = {}): EmailSender {
+export function createEmailSender(defaultSmtp: SmtpSettings | null | (() => SmtpSettings | null), options: EmailSenderOptions = {}): EmailSender {
   const transports = new Map<string, nodemailer.Transporter<SMTPPool.SentMessageInfo>>();
   const connectionTimeout = options.connectionTimeoutMs ?? 15_000;
   const maxTransports = options.maxTransports ?? 16;
@@ -168,7 +169,7 @@ export function createEmailSender(defaultSmtp: SmtpSettings | null, options: Ema
   }
 
   const send = async (msg: EmailMessage, smtp?: SmtpSettings): Promise<{ messageId: string; accepted: string[] }> => {
-    const settings = smtp ?? defaultSmtp;
+    const settings = smtp ?? (typeof defaultSmtp === 'function' ? defaultSmtp() : defaultSmtp);
     if (!settings || !settings.host) throw Object.assign(new EmailSendError(NO_SMTP_MESSAGE, false), { code: 'ENOSMTP' });
     const server = `${settings.host}:${settings.port}`;
     try {

@@ -122,3 +122,24 @@ sqliteMigrations['0004_receiver'] = {
     for (const s of stmts) await sql.raw(s).execute(db);
   },
 };
+
+sqliteMigrations['0005_alerting'] = {
+  async up(db: Kysely<any>) {
+    const stmts = [
+      // Where alerts go: email, Slack or HTTP. `config` holds the parts shown by the API; `secret` the parts that are
+      // not (Slack URL, HTTP header values), encrypted with the secrets key.
+      `CREATE TABLE alert_channels (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+         config TEXT NOT NULL, secret TEXT, filter TEXT, enabled INTEGER NOT NULL DEFAULT 1,
+         created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL)`,
+      // The outbox of alert notifications: written in the transaction that raises the alert, sent by the notifier.
+      `CREATE TABLE alert_notifications (id INTEGER PRIMARY KEY AUTOINCREMENT,
+         alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+         channel_id INTEGER NOT NULL REFERENCES alert_channels(id) ON DELETE CASCADE, status TEXT NOT NULL,
+         attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, lease_until INTEGER, last_error TEXT,
+         created_at INTEGER NOT NULL, sent_at INTEGER, updated_at INTEGER NOT NULL)`,
+      `CREATE INDEX alert_notifications_alert ON alert_notifications (alert_id)`,
+      `CREATE INDEX alert_notifications_due ON alert_notifications (next_attempt_at, id) WHERE status IN ('pending', 'sending')`,
+    ];
+    for (const s of stmts) await sql.raw(s).execute(db);
+  },
+};
