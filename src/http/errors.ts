@@ -49,7 +49,7 @@ export const ERROR_TYPES = {
   alert_channel_test_failed: { reason: 'InvalidArgument', http: 400, summary: 'The test notification to an alert channel was not delivered; the message says why.' },
   smtp_not_configured: { reason: 'FailedPrecondition', http: 400, summary: 'No SMTP server is set (over the API or in the config file).' },
   smtp_test_failed: { reason: 'InvalidArgument', http: 400, summary: 'The SMTP test email was not sent; the message gives the server\'s answer.' },
-  no_capture: { reason: 'FailedPrecondition', http: 400, summary: 'Testing a step needs a capture: the flow has no sample capture and none was given.' },
+  no_capture: { reason: 'FailedPrecondition', http: 400, summary: 'Testing a step needs a capture: none was given and the flow has caught nothing yet.' },
   internal: { reason: 'Internal', http: 500, summary: 'A bug: Switchyard did not expect this. Nothing was written. Please report it with the server log line.' },
 } as const satisfies Record<string, ErrorKind>;
 

@@ -12,15 +12,23 @@ import type { Clock } from '../core/types.js';
 import { evaluate, type Condition } from '../core/flow/conditions.js';
 import { renderValue } from '../core/flow/template.js';
 import type { FlowContext, StepOutcome, StepServices } from '../core/flow/types.js';
-import type { RunRecord, RunStatus, RunStepInput, RunStepRecord, Store } from '../store/store.js';
+import type { CaptureRecord, RunRecord, RunStatus, RunStepInput, RunStepRecord, Store } from '../store/store.js';
 import type { Transactor } from '../store/group-commit.js';
 import { captureView } from './capture-view.js';
 import { isSecretRef, redactSecretRefs, runStep, stepRegistry } from './steps/registry.js';
 
 /** A step of a definition, as the runner reads it (the definition was validated when the flow was saved). */
-interface StepDef {
+export interface StepDef {
   id: string; type: string; config?: unknown; when?: Condition; retry?: { attempts: number };
   paths?: { name: string; when?: Condition; fallback?: boolean; steps: StepDef[] }[];
+}
+
+/** The result of testing one step outside a run. */
+export interface StepTestResult {
+  status: 'succeeded' | 'stopped' | 'failed'; input: unknown; output: unknown; error: string | null;
+  /** For a failed action: whether a run would retry it. */
+  retryable?: boolean;
+  durationMs: number;
 }
 
 type Walk = { status: 'succeeded' } | { status: 'stopped'; reason: string } | { status: 'failed'; error: string } | { status: 'retrying'; error: string; at: number };
@@ -262,6 +270,46 @@ export class FlowRunner {
       const rows = pending.splice(0);
       await this.writes.transaction(async (tx) => { for (const r of rows) await tx.saveRunStep(r); });
     }
+  }
+
+  /**
+   * Runs one step on a capture with the given earlier outputs, outside any run (the UI's "Test step"): nothing is
+   * recorded, and an action's effect is real (an email is sent). Secrets are used and scrubbed as in a run.
+   */
+  async testStep(flow: { id: number; name: string }, capture: CaptureRecord, step: StepDef, earlier: Record<string, unknown>): Promise<StepTestResult> {
+    const secrets = await this.secrets();
+    const ctx: FlowContext = { capture: captureView(capture), steps: { ...earlier }, flow, run: { id: 0 } };
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    if (step.type === 'filter') {
+      const ev = evaluate(step.when!, ctx);
+      return { status: ev.pass ? 'succeeded' : 'stopped', input: { when: step.when }, output: ev, error: ev.pass ? null : `filter ${step.id} did not pass: ${ev.explain.join('; ')}`, durationMs: ms() };
+    }
+    if (step.type === 'paths') {
+      const explain: string[] = [];
+      const hit = (step.paths ?? []).find((p) => {
+        if (p.fallback) return false;
+        const ev = evaluate(p.when!, ctx);
+        explain.push(`${p.name}: ${ev.pass ? 'yes' : 'no'} (${ev.explain.join('; ')})`);
+        return ev.pass;
+      }) ?? (step.paths ?? []).find((p) => p.fallback);
+      return { status: 'succeeded', input: { paths: (step.paths ?? []).map((p) => p.name) }, output: { path: hit?.name ?? null, explain }, error: null, durationMs: ms() };
+    }
+    const rendered = keepSecretRefsOf(step.config ?? {}, renderValue(step.config ?? {}, ctx));
+    const input = redactSecretRefs(rendered);
+    const services = this.o.services(secrets, ctx);
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), STEP_TIMEOUT_MS);
+    let outcome: StepOutcome;
+    try {
+      outcome = await runStep(step.type, rendered, services, ac.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+    const scrub = (v: unknown): unknown => scrubSecrets(v, secrets);
+    if (outcome.status === 'ok') return { status: 'succeeded', input, output: scrub(outcome.output), error: null, durationMs: ms() };
+    if (outcome.status === 'stop') return { status: 'stopped', input, output: scrub(outcome.output), error: String(scrub(outcome.reason)), durationMs: ms() };
+    return { status: 'failed', input, output: scrub(outcome.output ?? null), error: String(scrub(outcome.error)), retryable: outcome.retryable, durationMs: ms() };
   }
 
   async idle(): Promise<void> {

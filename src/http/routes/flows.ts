@@ -2,7 +2,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { pathId } from '../fields.js';
-import { invalid } from '../errors.js';
+import { ApiError, invalid } from '../errors.js';
+import { Fields } from '../fields.js';
+import { flattenSteps, type FlowDefinition } from '../../core/flow/definition.js';
+import type { StepDef } from '../../receiver/runner.js';
 import type { FlowRecord, RunRecord, RunStatus, RunStepRecord } from '../../store/store.js';
 import { captureApiView } from '../../receiver/capture-view.js';
 import { parseFlow } from '../../receiver/flow-service.js';
@@ -84,6 +87,44 @@ export function registerFlowRoutes(api: FastifyInstance, ctx: AppContext): void 
     const run = await flows.runCapture(pathId(req.params.id, 'flow'), pathId(req.params.cid, 'capture'));
     ctx.runner.wake();
     return { run: runView(run) };
+  });
+
+  // Test step: one step of the flow (by id) or a step given in the body, on the sample capture (else the newest; or captureId), with
+  // the earlier steps' outputs given; nothing is recorded.
+  api.post<Id>('/flows/:id/test-step', async (req) => {
+    const flow = await flows.get(pathId(req.params.id, 'flow'));
+    const f = new Fields(req.body ?? {}, 'body', ['stepId', 'step', 'captureId', 'steps']);
+    const stepId = f.string('stepId', { trim: true });
+    if ((stepId === undefined) === !f.has('step')) throw invalid('give either body.stepId (a step of the flow) or body.step (a step definition to try)');
+    let step: StepDef;
+    if (stepId !== undefined) {
+      const all = flattenSteps((flow.definition as FlowDefinition).steps).map((l) => l.step);
+      const found = all.find((x) => x.id === stepId);
+      if (!found) throw invalid(`body.stepId: flow ${flow.id} has no step "${stepId}"; its steps are ${all.map((x) => x.id).join(', ') || '(none)'}`);
+      step = found as StepDef;
+    } else {
+      const raw = f.raw('step');
+      const candidate = raw && typeof raw === 'object' && !Array.isArray(raw) && !('id' in raw) ? { id: 'test', ...raw } : raw;
+      try {
+        step = parseFlow({ name: flow.name, steps: [candidate] }).steps[0] as StepDef;
+      } catch (e) {
+        if (e instanceof ApiError) throw new ApiError(e.type, e.message.replace(/the flow has/, 'the step has').replace(/\bsteps\[0\]/g, 'step'));
+        throw e;
+      }
+    }
+    const earlier = f.raw('steps') ?? {};
+    if (typeof earlier !== 'object' || Array.isArray(earlier)) throw invalid('body.steps must be an object of earlier step ids to their outputs, e.g. {"verify": {"result": "PASS"}}');
+    let captureId = f.int('captureId', { min: 1 });
+    if (captureId === undefined) {
+      // The chosen sample, else the newest capture (as Test Trigger shows them).
+      captureId = flow.sampleCaptureId ?? (await ctx.store.listCaptures(flow.id, 1))[0]?.id;
+      if (captureId === undefined) {
+        throw new ApiError('no_capture', `flow ${flow.id} has no capture to test with: send a request to its catch URL (${catchUrl(req, flow.hookKey)}) or pass captureId`);
+      }
+    }
+    const capture = await flows.capture(flow.id, captureId);
+    const r = await ctx.runner.testStep({ id: flow.id, name: flow.name }, capture, step, earlier as Record<string, unknown>);
+    return { result: { stepId: step.id, type: step.type, captureId, ...r } };
   });
 
   const listRuns = async (q: Q, flowId?: number) => {
