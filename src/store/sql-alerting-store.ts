@@ -68,6 +68,15 @@ export abstract class SqlAlertingStore extends SqlReceiverStore implements Alert
   }
   /** Seals every secret still stored in plaintext (flow secrets, channel secrets, the SMTP password). */
   async sealPlaintextSecrets(): Promise<number> {
+    // The plaintext a sealed value replaces must not linger in the file's free space.
+    await sql`PRAGMA secure_delete = ON`.execute(this.db);
+    try {
+      return await this.sealAll();
+    } finally {
+      await sql`PRAGMA secure_delete = OFF`.execute(this.db);
+    }
+  }
+  private async sealAll(): Promise<number> {
     let n = 0;
     for (const r of await this.db.selectFrom('secrets').select(['name', 'value']).execute()) {
       if (SecretBox.isSealed(r.value)) continue;
