@@ -60,6 +60,7 @@ export class FlowRunner {
   private woken = false;
   private loopDone: Promise<void> | null = null;
 
+  private renewTimer: NodeJS.Timeout | null = null;
   private secretsCache: { values: Map<string, string>; until: number } | null = null;
   private readonly writes: Transactor;
 
@@ -84,6 +85,18 @@ export class FlowRunner {
     if (this.running) return;
     this.running = true;
     this.loopDone = this.loop().catch((e) => this.o.log.error({ err: e }, 'flow runner stopped by an error'));
+    // Runs in flight keep their leases: renewed three times per lease, so a run slower than lease_ms is never
+    // claimed by another process while this one still executes it (only after this process is gone).
+    this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    this.renewTimer.unref();
+  }
+
+  /** Extends the lease of every run this runner is executing. Called on a timer; exposed for tests. */
+  async renewLeases(): Promise<void> {
+    const ids = [...this.inflight.keys()];
+    if (ids.length === 0) return;
+    await this.o.store.renewRunLeases(ids, this.o.clock.now() + this.o.leaseMs)
+      .catch((e) => this.o.log.error({ err: e, runs: ids.length }, 'could not renew run leases'));
   }
 
   wake(): void {
@@ -324,6 +337,7 @@ export class FlowRunner {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.idle(), new Promise<void>((r) => { timer = setTimeout(r, graceMs); })]);
     clearTimeout(timer);
+    if (this.renewTimer) clearInterval(this.renewTimer);
     await this.o.store.releaseRuns([...this.inflight.keys()], this.o.clock.now());
   }
 }

@@ -64,6 +64,8 @@ export interface ReceiverStore {
   saveRunStep(s: RunStepInput): Promise<void>;
   finishRun(id: number, status: RunStatus, error: string | null, now: number, nextAttemptAt?: number): Promise<void>;
   releaseRuns(ids: number[], now: number): Promise<void>;
+  /** Extends the leases of runs still running (a long run keeps its lease while its process lives). */
+  renewRunLeases(ids: number[], leaseUntil: number): Promise<void>;
   nextRunDueAt(): Promise<number | null>;
 
   putSecret(name: string, value: string, now: number): Promise<void>;

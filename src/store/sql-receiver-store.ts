@@ -135,6 +135,11 @@ export abstract class SqlReceiverStore implements ReceiverStore {
       .returningAll().execute();
     return rows.map(toRun).sort((a, b) => a.id - b.id);
   }
+  async renewRunLeases(ids: number[], leaseUntil: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.updateTable('runs').set({ lease_until: leaseUntil }).where('id', 'in', ids).where('status', '=', 'running')
+      .where('lease_until', '<', leaseUntil).execute();
+  }
   async getRun(id: number): Promise<RunRecord | null> {
     const r = await this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
     return r ? toRun(r) : null;
