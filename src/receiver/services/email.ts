@@ -12,7 +12,7 @@ import type { EmailMessage, SmtpSettings, StepServices } from '../../core/flow/t
 import { guardedLookup, isSsrfError, SsrfError, type OutboundPolicy } from '../../delivery/ssrf.js';
 
 export const NO_SMTP_MESSAGE =
-  'no SMTP server is configured: set smtp.host (SWITCHYARD_SMTP_HOST) or give the step an smtp block';
+  'no SMTP server is configured: set one with PUT /api/v1/settings/smtp (or smtp.host, SWITCHYARD_SMTP_HOST), or give the step an smtp block';
 
 export interface EmailSenderOptions {
   /** Verify the server's certificate (implicit TLS and STARTTLS). Default true. */
