@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startSink, startTestServer } from '../helpers/harness.js';
 import { openSqliteStore } from '../../src/store/open.js';
+import { spawnServer } from '../helpers/process.js';
 
 /** Every byte the database keeps on disk: the SQLite file and its WAL and shared-memory files. */
 function databaseBytes(dataDir: string): Buffer {
@@ -78,6 +79,9 @@ test('a wrong key fails the start with a clear message; a malformed key is named
     await assert.rejects(startTestServer({ dataDir }), /secrets\.key is not the key this database's secrets were encrypted with/);
     await assert.rejects(startTestServer({ dataDir, env: { SWITCHYARD_SECRETS_KEY: 'too-short' } }),
       /secrets\.key \(SWITCHYARD_SECRETS_KEY\) must be a 32-byte key: 64 hex characters or base64/);
+    // `switchyard serve` says so and exits 1 (no traceback).
+    await assert.rejects(spawnServer(['--data-dir', dataDir, '--port', '0'], { SWITCHYARD_SECRETS_KEY: randomBytes(32).toString('hex') }),
+      (e: Error) => /server exited with 1:[\s\S]*switchyard: cannot start: the secrets key from secrets\.key \(SWITCHYARD_SECRETS_KEY\) is not the key this database's secrets were encrypted with/.test(e.message) && !/\n\s+at /.test(e.message));
     // The same key in base64 is accepted.
     s = await startTestServer({ dataDir, env: { SWITCHYARD_SECRETS_KEY: Buffer.from(key, 'hex').toString('base64') } });
     assert.equal((await s.running.ctx.store.secretValues()).get('X'), FLOW_SECRET);
