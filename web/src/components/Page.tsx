@@ -1,0 +1,21 @@
+/** The frame of every page: a title (also the document title), an optional subtitle and header buttons. */
+import { useEffect, type ReactNode } from 'react';
+import { Flex, Typography } from 'antd';
+
+export function Page({ title, subtitle, extra, children }: { title: ReactNode; subtitle?: ReactNode; extra?: ReactNode; children: ReactNode }) {
+  useEffect(() => {
+    if (typeof title === 'string') document.title = `${title} · Switchyard`;
+  }, [title]);
+  return (
+    <div>
+      <Flex justify="space-between" align="center" gap={16} wrap="wrap" style={{ marginBottom: 16 }}>
+        <div>
+          <Typography.Title level={3} style={{ margin: 0 }}>{title}</Typography.Title>
+          {subtitle ? <Typography.Text type="secondary">{subtitle}</Typography.Text> : null}
+        </div>
+        {extra ? <Flex gap={8} wrap="wrap">{extra}</Flex> : null}
+      </Flex>
+      {children}
+    </div>
+  );
+}
