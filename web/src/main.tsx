@@ -21,7 +21,7 @@ const queryClient = new QueryClient({
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <ConfigProvider theme={{ token: { colorPrimary: '#1677ff', borderRadius: 6 } }}>
-      <AntApp>
+      <AntApp notification={{ placement: 'bottomRight' }}>
         <QueryClientProvider client={queryClient}>
           <BrowserRouter>
             <AuthProvider>
