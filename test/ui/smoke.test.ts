@@ -19,6 +19,7 @@ test('UI: log in with a token, open every menu page, log out', { timeout: 120_00
     assert.match(page.url(), /\/login$/);
 
     await login(ui);
+    await page.waitForURL('**/det/webhooks');
     for (const [item, path, heading] of [
       ['Webhooks', '/det/webhooks', 'Webhooks'],
       ['Experiments', '/experiments', 'Experiments'],
@@ -39,6 +40,18 @@ test('UI: log in with a token, open every menu page, log out', { timeout: 120_00
 
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL('**/login');
+
+    // A token revoked while logged in: the next API call answers 401 and the UI goes back to the login page.
+    const made = await ui.server.api('POST', '/api/v1/tokens', { name: 'ui-user', role: 'user' });
+    assert.equal(made.status, 200);
+    await login(ui, made.body.secret);
+    await page.waitForURL('**/settings'); // back where the logout happened
+    await page.getByRole('menuitem', { name: 'Webhooks' }).click();
+    await page.getByText('No Webhooks Registered', { exact: true }).waitFor();
+    assert.equal((await ui.server.api('DELETE', `/api/v1/tokens/${made.body.token.id}`)).status, 200);
+    await page.getByRole('menuitem', { name: 'Experiments' }).click();
+    await page.waitForURL('**/login');
+    assert.equal(await page.evaluate('localStorage.getItem("switchyard.token")'), null);
     assert.deepEqual(ui.pageErrors, []);
   } finally {
     await ui.close();

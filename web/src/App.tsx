@@ -47,8 +47,9 @@ function Shell({ children }: { children: ReactNode }) {
         </div>
         <Menu mode="inline" selectedKeys={[menuKey(loc.pathname)]} style={{ borderInlineEnd: 'none' }}
           items={MENU.map((m) => ({ key: m.key, icon: m.icon, label: <Link to={m.path}>{m.label}</Link> }))} />
-        <div style={{ padding: '16px 20px' }}>
-          <Button icon={<LogoutOutlined />} onClick={logout} type="text" block={!collapsed} aria-label="Log out">
+        <div style={{ padding: '16px 4px', borderTop: '1px solid #f0f0f0', margin: '8px 4px 0' }}>
+          <Button icon={<LogoutOutlined />} onClick={logout} type="text" block aria-label="Log out"
+            style={{ justifyContent: collapsed ? 'center' : 'flex-start', paddingInline: collapsed ? 0 : 24 }}>
             {!collapsed && 'Log out'}
           </Button>
         </div>

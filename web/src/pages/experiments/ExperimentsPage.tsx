@@ -101,8 +101,8 @@ export function ExperimentsPage() {
   const columns: TableColumnsType<Experiment> = [
     { title: 'ID', dataIndex: 'id', width: 70 },
     { title: 'Name', dataIndex: 'name', ellipsis: true },
-    { title: 'Workspace', dataIndex: 'workspace', width: 140 },
-    { title: 'Project', dataIndex: 'project', width: 140 },
+    { title: 'Workspace', dataIndex: 'workspace', width: 140, render: (w: string) => w || 'Uncategorized' },
+    { title: 'Project', dataIndex: 'project', width: 140, render: (p: string) => p || 'Uncategorized' },
     { title: 'State', dataIndex: 'state', width: 170, render: (s: string) => <StatusTag status={s} /> },
     {
       title: <Tooltip title="Events fired by the state changes made in this browser (the API keeps no per-experiment total).">Events fired</Tooltip>,
@@ -125,7 +125,7 @@ export function ExperimentsPage() {
         scroll={{ x: 1000 }}
         locale={{ emptyText: 'No experiments yet. Producers report them with POST /api/v1/experiments, or create one here.' }}
         pagination={{
-          ...page, total: q.data?.pagination.total ?? 0, showSizeChanger: true, showTotal: (n) => `${n} experiments`,
+          ...page, total: q.data?.pagination.total ?? 0, showSizeChanger: true, showTotal: (n) => `${n} ${n === 1 ? 'experiment' : 'experiments'}`,
           onChange: (current, pageSize) => setPage({ current, pageSize }),
         }}
       />

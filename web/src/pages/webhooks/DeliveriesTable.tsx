@@ -56,12 +56,12 @@ export function DeliveriesTable({ webhookId }: { webhookId: number }) {
 
   const columns: TableColumnsType<Delivery> = [
     { title: 'ID', dataIndex: 'id', width: 80, render: (id: number) => <Typography.Link onClick={() => setOpenId(id)}>{id}</Typography.Link> },
-    { title: 'Event', dataIndex: 'eventType', width: 250 },
+    { title: 'Event', dataIndex: 'eventType', width: 240 },
     { title: 'Status', dataIndex: 'status', width: 110, render: (s: string) => <StatusTag status={s} /> },
     { title: 'Response', dataIndex: 'lastStatusCode', width: 90, render: (c: number | null) => c ?? '—' },
     { title: 'Attempts', dataIndex: 'attempts', width: 90 },
     {
-      title: 'Error', dataIndex: 'lastError', ellipsis: { showTitle: false },
+      title: 'Error', dataIndex: 'lastError', width: 220, ellipsis: { showTitle: false },
       render: (e: string | null) => (e ? <Tooltip title={e}><Typography.Text type="danger">{e}</Typography.Text></Tooltip> : '—'),
     },
     { title: 'Created', dataIndex: 'createdAt', width: 110, render: (t: string) => <Time value={t} /> },
@@ -100,7 +100,7 @@ export function DeliveriesTable({ webhookId }: { webhookId: number }) {
         dataSource={rows}
         loading={q.isLoading}
         pagination={false}
-        scroll={{ x: 1000 }}
+        scroll={{ x: 1300 }}
         rowSelection={{ selectedRowKeys: selected, onChange: (keys) => setSelected(keys as number[]) }}
         locale={{ emptyText: status === 'all' ? 'No deliveries yet: test the webhook, or fire one of its triggers.' : `No ${status} deliveries.` }}
       />

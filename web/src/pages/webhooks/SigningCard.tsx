@@ -73,7 +73,7 @@ export function SigningCard({ webhook }: { webhook: Webhook }) {
                 children: (
                   <Space>
                     <Typography.Text code>{secret?.previousSecret ?? webhook.standardWebhooks.previousSecretPreview}</Typography.Text>
-                    <Typography.Text type="secondary">still signs until <Time value={webhook.standardWebhooks.previousSecretExpiresAt} /></Typography.Text>
+                    <Typography.Text type="secondary">also signs until it expires, <Time value={webhook.standardWebhooks.previousSecretExpiresAt} /></Typography.Text>
                   </Space>
                 ),
               }] : []),

@@ -75,7 +75,7 @@ export function WebhooksPage() {
           columns={columns}
           dataSource={rows}
           loading={webhooks.isLoading}
-          pagination={{ defaultPageSize: 20, showSizeChanger: true, hideOnSinglePage: false, showTotal: (n) => `${n} webhooks` }}
+          pagination={{ defaultPageSize: 20, showSizeChanger: true, hideOnSinglePage: false, showTotal: (n) => `${n} ${n === 1 ? 'webhook' : 'webhooks'}` }}
           scroll={{ x: 900 }}
         />
       )}
