@@ -73,6 +73,7 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
 
     // Row menu: Test Webhook reaches the sink, signed.
     await menu.click();
+    await page.getByRole('menuitem', { name: 'Delete Webhook' }).waitFor();
     await ui.screenshot('webhook-row-menu');
     await page.getByRole('menuitem', { name: 'Test Webhook' }).click();
     const [tested] = await sink.waitFor(1, 10_000);
@@ -173,6 +174,26 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     assert.equal(rotated.previousSecret, secret);
     await page.getByText(rotated.secret, { exact: true }).waitFor();
     await ui.screenshot('webhook-detail-signing');
+
+    // An endpoint that answers 410 Gone: the delivery is dead, the engine disables the webhook; the page shows both
+    // (live, without a reload), and re-enabling and redelivering the dead one from the page gets it through.
+    sink.respond(410);
+    const exp2 = await server.api('POST', '/api/v1/experiments', { name: 'ui-exp-2' });
+    assert.equal((await server.api('POST', `/api/v1/experiments/${exp2.body.experiment.id}/state`, { state: 'COMPLETED' })).body.eventsFired, 1);
+    await page.getByText('Disabled by the delivery engine', { exact: true }).waitFor();
+    const dead = page.getByRole('row').filter({ hasText: 'dead' });
+    await dead.getByRole('cell', { name: '410', exact: true }).waitFor();
+    await ui.screenshot('webhook-detail-disabled');
+    sink.respond(200);
+    await page.getByRole('button', { name: 'Re-enable' }).click();
+    await page.getByText('Webhook re-enabled.', { exact: true }).waitFor();
+    assert.equal((await server.api('GET', `/api/v1/webhooks/${hook.id}`)).body.webhook.disabledAt, null);
+    const before = sink.requests.length;
+    await page.getByRole('button', { name: 'Redeliver all dead' }).click();
+    await page.getByRole('button', { name: 'Redeliver all', exact: true }).click();
+    await page.getByText('1 dead delivery queued again.', { exact: true }).waitFor();
+    const redelivered = (await sink.waitFor(before + 1, 10_000))[before]!;
+    assert.equal(JSON.parse(redelivered.text).event_data.experiment.name, 'ui-exp-2');
 
     // Edit Webhook: a new URL.
     await page.getByRole('button', { name: 'Actions for webhook ui-hook' }).click();

@@ -48,24 +48,24 @@ export function DeliveriesTable({ webhookId }: { webhookId: number }) {
   const redeliverDead = useMutation({
     mutationFn: () => api.redeliverDead(webhookId),
     onSuccess: (r) => {
-      void message.success(r.redelivered === 0 ? 'No dead delivery to redeliver.' : `${r.redelivered} dead deliveries queued again.`);
+      void message.success(r.redelivered === 0 ? 'No dead delivery to redeliver.' : `${r.redelivered} dead ${r.redelivered === 1 ? 'delivery' : 'deliveries'} queued again.`);
       void refresh();
     },
     onError: (e) => notification.error({ message: 'Unable to redeliver dead deliveries.', description: errorText(e) }),
   });
 
   const columns: TableColumnsType<Delivery> = [
-    { title: 'ID', dataIndex: 'id', width: 80, render: (id: number) => <Typography.Link onClick={() => setOpenId(id)}>{id}</Typography.Link> },
-    { title: 'Event', dataIndex: 'eventType', width: 240 },
-    { title: 'Status', dataIndex: 'status', width: 110, render: (s: string) => <StatusTag status={s} /> },
+    { title: 'ID', dataIndex: 'id', width: 64, render: (id: number) => <Typography.Link onClick={() => setOpenId(id)}>{id}</Typography.Link> },
+    { title: 'Event', dataIndex: 'eventType', width: 230 },
+    { title: 'Status', dataIndex: 'status', width: 100, render: (s: string) => <StatusTag status={s} /> },
     { title: 'Response', dataIndex: 'lastStatusCode', width: 90, render: (c: number | null) => c ?? '—' },
-    { title: 'Attempts', dataIndex: 'attempts', width: 90 },
+    { title: 'Attempts', dataIndex: 'attempts', width: 80 },
     {
-      title: 'Error', dataIndex: 'lastError', width: 220, ellipsis: { showTitle: false },
+      title: 'Error', dataIndex: 'lastError', ellipsis: { showTitle: false },
       render: (e: string | null) => (e ? <Tooltip title={e}><Typography.Text type="danger">{e}</Typography.Text></Tooltip> : '—'),
     },
-    { title: 'Created', dataIndex: 'createdAt', width: 110, render: (t: string) => <Time value={t} /> },
-    { title: 'Next attempt', dataIndex: 'nextAttemptAt', width: 120, render: (t: string | null) => <Time value={t} /> },
+    { title: 'Created', dataIndex: 'createdAt', width: 100, render: (t: string) => <Time value={t} /> },
+    { title: 'Next attempt', dataIndex: 'nextAttemptAt', width: 110, render: (t: string | null) => <Time value={t} /> },
     {
       title: '', key: 'actions', width: 180, align: 'right',
       render: (_, d) => (
@@ -86,7 +86,7 @@ export function DeliveriesTable({ webhookId }: { webhookId: number }) {
           <Button onClick={() => redeliver.mutate(selected)} disabled={selected.length === 0} loading={redeliver.isPending}>
             Redeliver selected{selected.length ? ` (${selected.length})` : ''}
           </Button>
-          <Popconfirm title="Redeliver every dead delivery of this webhook?" okText="Redeliver" onConfirm={() => redeliverDead.mutate()}>
+          <Popconfirm title="Redeliver every dead delivery of this webhook?" okText="Redeliver all" onConfirm={() => redeliverDead.mutate()}>
             <Button loading={redeliverDead.isPending}>Redeliver all dead</Button>
           </Popconfirm>
           <Tooltip title="Refresh"><Button icon={<ReloadOutlined />} onClick={() => void refresh()} aria-label="Refresh deliveries" /></Tooltip>
@@ -100,7 +100,7 @@ export function DeliveriesTable({ webhookId }: { webhookId: number }) {
         dataSource={rows}
         loading={q.isLoading}
         pagination={false}
-        scroll={{ x: 1300 }}
+        scroll={{ x: 1100 }}
         rowSelection={{ selectedRowKeys: selected, onChange: (keys) => setSelected(keys as number[]) }}
         locale={{ emptyText: status === 'all' ? 'No deliveries yet: test the webhook, or fire one of its triggers.' : `No ${status} deliveries.` }}
       />
