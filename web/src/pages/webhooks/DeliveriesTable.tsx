@@ -100,7 +100,7 @@ export function DeliveriesTable({ webhookId }: { webhookId: number }) {
         dataSource={rows}
         loading={q.isLoading}
         pagination={false}
-        scroll={{ x: 1100 }}
+        scroll={{ x: 1000 }}
         rowSelection={{ selectedRowKeys: selected, onChange: (keys) => setSelected(keys as number[]) }}
         locale={{ emptyText: status === 'all' ? 'No deliveries yet: test the webhook, or fire one of its triggers.' : `No ${status} deliveries.` }}
       />

@@ -68,7 +68,10 @@ export function WebhookDetailPage() {
         <ErrorAlert error={q.error} title="Unable to refresh the webhook." />
         {w.disabledAt && (
           <Alert type="error" showIcon message="Disabled by the delivery engine"
-            description={<>{w.disabledReason ?? 'Every attempt failed for too long.'} Since <Time value={w.disabledAt} />. Its deliveries wait; re-enable it to send them.</>} />
+            description={<>
+              <div>Why: {(w.disabledReason ?? 'every attempt failed for too long').replace(/\.$/, '')}.</div>
+              <div>Disabled <Time value={w.disabledAt} />. Its deliveries wait; re-enable it to send them.</div>
+            </>} />
         )}
         {w.paused && <Alert type="warning" showIcon message="Paused" description="No attempt is made while the webhook is paused; deliveries wait, nothing is dropped." />}
         {!w.disabledAt && w.failingSince && (
