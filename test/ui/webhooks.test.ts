@@ -108,7 +108,7 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     await page.getByRole('button', { name: 'New Experiment' }).click();
     const expModal = page.getByRole('dialog', { name: 'New Experiment' });
     await expModal.getByLabel('Name', { exact: true }).fill('ui-exp');
-    await expModal.getByRole('button', { name: 'Create Experiment' }).click();
+    await expModal.getByLabel('Name', { exact: true }).press('Enter'); // the keyboard submits the form
     const expRow = page.getByRole('row').filter({ hasText: 'ui-exp' });
     await expRow.getByText('ACTIVE', { exact: true }).waitFor();
     await expRow.getByRole('button', { name: 'Move experiment ui-exp to another state' }).click();

@@ -62,6 +62,7 @@ function NewExperimentModal({ open, onClose }: { open: boolean; onClose: () => v
           <Select mode="tags" placeholder="Webhook names"
             options={(webhooks.data?.webhooks ?? []).map((w) => ({ value: w.name, label: w.name }))} />
         </Form.Item>
+        <button type="submit" hidden />
       </Form>
     </Modal>
   );

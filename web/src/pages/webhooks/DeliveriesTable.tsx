@@ -55,7 +55,7 @@ export function DeliveriesTable({ webhookId }: { webhookId: number }) {
   });
 
   const columns: TableColumnsType<Delivery> = [
-    { title: 'ID', dataIndex: 'id', width: 64, render: (id: number) => <Typography.Link onClick={() => setOpenId(id)}>{id}</Typography.Link> },
+    { title: 'ID', dataIndex: 'id', width: 64, render: (id: number) => <Button type="link" size="small" style={{ padding: 0 }} onClick={() => setOpenId(id)}>{id}</Button> },
     { title: 'Event', dataIndex: 'eventType', width: 230 },
     { title: 'Status', dataIndex: 'status', width: 100, render: (s: string) => <StatusTag status={s} /> },
     { title: 'Response', dataIndex: 'lastStatusCode', width: 90, render: (c: number | null) => c ?? '—' },

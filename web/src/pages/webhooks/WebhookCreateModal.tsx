@@ -87,6 +87,8 @@ export function WebhookCreateModal({ open, onClose }: { open: boolean; onClose: 
           extra={custom ? 'CUSTOM triggers fire only for experiments whose configuration names this webhook.' : undefined}>
           <Select options={MODE_OPTIONS} disabled={custom} />
         </Form.Item>
+        {/* Enter in a field submits, as in any form. */}
+        <button type="submit" hidden />
       </Form>
     </Modal>
   );

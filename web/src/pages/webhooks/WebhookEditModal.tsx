@@ -37,6 +37,7 @@ export function WebhookEditModal({ webhook, onClose }: { webhook: Webhook | null
           ]}>
             <Input autoFocus />
           </Form.Item>
+          <button type="submit" hidden />
         </Form>
       )}
     </Modal>
