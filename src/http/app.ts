@@ -15,6 +15,7 @@ import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerFlowRoutes } from './routes/flows.js';
 import { registerHookRoutes } from './routes/hooks.js';
 import { registerAlertingRoutes } from './routes/alerting.js';
+import { registerUi } from './ui.js';
 
 declare module 'fastify' {
   interface FastifyRequest { caller: Caller }
@@ -158,11 +159,8 @@ export function buildApp(ctx: AppContext, log: Logger): FastifyInstance {
     void reply.type(ctx.metrics.contentType);
     return ctx.metrics.render();
   });
-  app.get('/', async (_req, reply) => {
-    void reply.type('text/html; charset=utf-8');
-    return `<!doctype html><meta charset="utf-8"><title>Switchyard</title><h1>Switchyard ${VERSION}</h1>
-<p>The API is at <code>/api/v1</code> (send <code>Authorization: Bearer &lt;token&gt;</code>). The web UI arrives in a later release.</p>`;
-  });
+  // The web UI (web/dist): its pages, assets, and a 503 page when it is not built.
+  void app.register(registerUi);
 
   void app.register(async (api) => {
     api.addHook('onRequest', async (req: FastifyRequest) => {
