@@ -62,17 +62,17 @@ function StepsTab({ flow }: { flow: Flow }) {
           <Typography.Paragraph type="secondary">
             Trigger: <b>Catch Raw Hook</b> — every request to the catch URL runs these steps in order.
           </Typography.Paragraph>
-          <StepList steps={steps} path="steps" env={env} onChange={setSteps} />
-          <div style={{ position: 'sticky', bottom: 0, background: '#fff', padding: '12px 0', marginTop: 16, borderTop: '1px solid #f0f0f0', zIndex: 2 }}>
             {problems.length > 0 && (
-              <Alert type="error" showIcon style={{ marginBottom: 12 }} message={`Not saved: ${problems.length} problem${problems.length > 1 ? 's' : ''} (marked at the fields)`}
+              <Alert type="error" showIcon style={{ marginBottom: 12 }} role="alert" message={`Not saved: ${problems.length} problem${problems.length > 1 ? 's' : ''} (marked at the fields)`}
                 description={<ul style={{ margin: 0 }}>{problems.map((p, i) => <li key={i}><code>{p.path}</code>: {p.message}</li>)}</ul>} />
             )}
+          <StepList steps={steps} path="steps" env={env} onChange={setSteps} />
+          <div style={{ position: 'sticky', bottom: 0, background: '#fff', padding: '12px 0', marginTop: 16, borderTop: '1px solid #f0f0f0', zIndex: 2 }}>
             {problems.length === 0 && <ErrorAlert error={save.error} style={{ marginBottom: 12 }} />}
             <Space>
               <Button type="primary" icon={<SaveOutlined />} loading={save.isPending} disabled={!dirty} onClick={() => save.mutate()}>Save steps</Button>
               <Button icon={<UndoOutlined />} disabled={!dirty} onClick={() => { setSteps(flow.definition.steps); save.reset(); }}>Discard changes</Button>
-              {dirty ? <Typography.Text type="warning">Unsaved changes</Typography.Text> : <Typography.Text type="secondary">Saved</Typography.Text>}
+              {problems.length > 0 ? <Typography.Text type="danger">Not saved: see the problems above</Typography.Text> : dirty ? <Typography.Text type="warning">Unsaved changes</Typography.Text> : <Typography.Text type="secondary">Saved</Typography.Text>}
             </Space>
           </div>
         </div>

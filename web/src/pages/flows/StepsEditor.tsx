@@ -425,8 +425,8 @@ function StepCard({ step, path, env, onChange, onRemove, onMove, first, last }: 
       </Space>}>
       {stepLevel.length > 0 && <Alert type="error" showIcon style={{ marginBottom: 12 }} message={stepLevel.map((p) => `${p.path}: ${p.message}`).join('; ')} />}
       <Flex gap={12} wrap="wrap">
-        <div style={{ flex: '0 1 220px' }}>
-          <Field label="Step id" path={`${path}.id`} help="Templates refer to it: {{steps.<id>…}}">
+        <div style={{ flex: '0 1 300px' }}>
+          <Field label="Step id" path={`${path}.id`} help={`Later steps use {{steps.${step.id || '<id>'}.…}}`}>
             <Input value={step.id} onChange={(e) => onChange({ ...step, id: e.target.value })} aria-label="Step id" />
           </Field>
         </div>

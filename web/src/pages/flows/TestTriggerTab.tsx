@@ -120,11 +120,13 @@ export function TestTriggerTab({ flow }: { flow: Flow }) {
             onRow={(c) => ({ onClick: () => setSelected(c.id), onKeyDown: (e) => { if (e.key === 'Enter') setSelected(c.id); }, tabIndex: 0, style: { cursor: 'pointer' } })}
             locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description="No requests caught yet." /> }}
             columns={[
-              { title: '#', dataIndex: 'id', width: 60, render: (id: number) => <span>{id}{id === flow.sampleCaptureId ? <Tag color="gold" style={{ marginLeft: 4 }}>sample</Tag> : null}</span> },
-              { title: 'Received', dataIndex: 'receivedAt', render: (t: string) => <Time value={t} /> },
+              {
+                title: 'Received', dataIndex: 'receivedAt',
+                render: (t: string, c) => <span>#{c.id} <Time value={t} />{c.id === flow.sampleCaptureId ? <Tag color="gold" style={{ marginLeft: 6 }}>sample</Tag> : null}</span>,
+              },
               { title: 'Method', dataIndex: 'method', render: (m: string) => <Tag>{m}</Tag> },
               { title: 'Size', dataIndex: 'size', render: formatSize },
-              { title: 'Content type', dataIndex: 'contentType', ellipsis: true },
+              { title: 'Content type', dataIndex: 'contentType', ellipsis: true, render: (t: string) => t || '—' },
               { title: 'Status', dataIndex: 'status', render: (s: string) => <StatusTag status={s} /> },
             ]} />
         </Col>
