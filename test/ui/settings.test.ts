@@ -2,8 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startUi } from './helpers.js';
+import { startSmtpSink } from '../helpers/smtp.js';
 
-test('UI: Settings secrets tab sets, lists (never shows) and deletes a secret; a token is shown once', { timeout: 120_000 }, async () => {
+test('UI: Settings secrets tab sets, lists (never shows) and deletes a secret; a token is shown once; SMTP and channels', { timeout: 120_000 }, async () => {
+  const smtp = await startSmtpSink();
   const ui = await startUi();
   const { page } = ui;
   try {
@@ -51,14 +53,44 @@ test('UI: Settings secrets tab sets, lists (never shows) and deletes a secret; a
     await page.getByRole('button', { name: 'Show signing key' }).click();
     assert.equal(await page.getByRole('textbox', { name: 'Signing key' }).inputValue(), 'testsigningkey');
     await page.getByRole('tab', { name: 'SMTP' }).click();
-    await page.getByText('This server has no SMTP settings API yet').or(page.getByRole('button', { name: 'Save SMTP settings' })).waitFor();
+    const saveSmtp = page.getByRole('button', { name: 'Save SMTP settings' });
+    await page.getByText('This server has no SMTP settings API yet').or(saveSmtp).waitFor();
+    if (await saveSmtp.isVisible()) {
+      // The server has the API: save a real SMTP server's address and send a test email through it.
+      await page.getByLabel('SMTP host').fill('127.0.0.1');
+      await page.getByLabel('SMTP port').fill(String(smtp.port));
+      await page.getByLabel('SMTP sender').fill('switchyard@example.com');
+      await saveSmtp.click();
+      await page.getByText('SMTP settings saved.').waitFor();
+      await page.getByLabel('Test email address').fill('ops@example.com');
+      await page.getByRole('button', { name: 'Send test' }).click();
+      await page.getByText('Test email sent to ops@example.com.').waitFor();
+      const [mail] = await smtp.waitFor(1);
+      assert.deepEqual(mail!.to, ['ops@example.com']);
+      assert.match(mail!.subject, /SMTP test/);
+    }
     await ui.screenshot('settings-smtp');
     await page.getByRole('tab', { name: 'Alert channels' }).click();
-    await page.getByText('This server has no alert channels API yet').or(page.getByRole('button', { name: 'New channel' })).waitFor();
+    const newChannel = page.getByRole('button', { name: 'New channel' });
+    await page.getByText('This server has no alert channels API yet').or(newChannel).waitFor();
+    if (await newChannel.isVisible()) {
+      // An email channel, made in the modal and tested: the test alert reaches the SMTP server.
+      await newChannel.click();
+      await page.getByLabel('Channel name').fill('ops mail');
+      await page.getByLabel('Channel recipients').fill('oncall@example.com');
+      await page.getByRole('button', { name: 'Save' }).click();
+      const row = page.getByRole('row', { name: /ops mail/ });
+      await row.waitFor();
+      await row.getByRole('button', { name: 'Test' }).click();
+      await page.getByText('Test alert sent to "ops mail".').waitFor();
+      const mails = await smtp.waitFor(2);
+      assert.deepEqual(mails[1]!.to, ['oncall@example.com']);
+    }
     await ui.screenshot('settings-channels');
     assert.deepEqual(ui.pageErrors, []);
   } finally {
     await ui.close();
+    await smtp.close();
   }
 });
 

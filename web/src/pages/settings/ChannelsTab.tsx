@@ -1,6 +1,6 @@
 /** Alert channels: where alerts are sent (email, Slack, HTTP), with filters; create, edit, enable, test, delete. */
 import { useState } from 'react';
-import { App, Button, Empty, Form, Input, Modal, Popconfirm, Select, Space, Switch, Table, Tag, Typography } from 'antd';
+import { App, Button, Empty, Form, Input, Modal, Popconfirm, Select, Space, Spin, Switch, Table, Tag, Typography } from 'antd';
 import { PlusOutlined, SendOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { isMissingRoute, rapi } from '../../api-receiver';
@@ -85,10 +85,11 @@ export function ChannelsTab() {
   const toggle = useMutation({ mutationFn: (c: AlertChannel) => rapi.updateChannel(c.id, { enabled: !c.enabled }), onSuccess: onDone });
   const del = useMutation({ mutationFn: (c: AlertChannel) => rapi.deleteChannel(c.id).then(() => c), onSuccess: (c) => { void onDone(); void message.success(`Channel "${c.name}" deleted.`); } });
   const test = useMutation({ mutationFn: (c: AlertChannel) => rapi.testChannel(c.id).then(() => c), onSuccess: (c) => void message.success(`Test alert sent to "${c.name}".`) });
+  if (q.isLoading) return <Spin />;
   if (isMissingRoute(q.error)) return <NoApiYet what="alert channels" />;
   if (isForbidden(q.error)) return <AdminOnly what="Alert channels" />;
   return (
-    <div style={{ maxWidth: 1100 }}>
+    <div>
       <Space style={{ marginBottom: 16 }}>
         <Button type="primary" icon={<PlusOutlined />} onClick={() => setModal({ editing: null })}>New channel</Button>
         <Typography.Text type="secondary">Alerts are sent to every channel that is on and whose filter they pass.</Typography.Text>

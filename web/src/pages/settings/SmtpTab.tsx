@@ -1,6 +1,6 @@
 /** SMTP settings (admin only): host, port, TLS, login (write-only password), sender; send a test email; remove. */
 import { useEffect, useState } from 'react';
-import { Alert, App, Button, Card, Checkbox, Flex, Form, Input, InputNumber, Popconfirm, Space, Typography } from 'antd';
+import { Alert, App, Button, Card, Checkbox, Flex, Form, Input, InputNumber, Popconfirm, Space, Spin, Typography } from 'antd';
 import { MailOutlined, SaveOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { isMissingRoute, rapi } from '../../api-receiver';
@@ -9,7 +9,7 @@ import type { SmtpInput } from '../../types-receiver';
 import { AdminOnly, isForbidden } from './TokensTab';
 
 export function NoApiYet({ what }: { what: string }) {
-  return <Alert type="info" showIcon message={`This server has no ${what} API yet`} description="Update Switchyard to manage this here; until then it is set in the config file." />;
+  return <Alert type="info" showIcon style={{ maxWidth: 860 }} message={`This server has no ${what} API yet`} description="Update Switchyard to manage this here; until then it is set in the config file." />;
 }
 
 interface FormValues { host: string; port: number | null; secure: boolean; user: string; password: string; clearPassword: boolean; from: string }
@@ -40,6 +40,7 @@ export function SmtpTab() {
     onSuccess: (r) => { qc.setQueryData(['smtp'], r); void message.success('SMTP settings removed.'); },
   });
   const test = useMutation({ mutationFn: () => rapi.testSmtp(testTo.trim()), onSuccess: () => void message.success(`Test email sent to ${testTo}.`) });
+  if (q.isLoading) return <Spin />;
   if (isMissingRoute(q.error)) return <NoApiYet what="SMTP settings" />;
   if (isForbidden(q.error)) return <AdminOnly what="SMTP settings" />;
   return (
