@@ -162,3 +162,74 @@ test('UI: create a flow, catch a signed request, build verify + email steps, run
     await smtp.close();
   }
 });
+
+test('UI: the editor shows every step type of a flow, saves an edit without changing anything else; hook settings; export and import', { timeout: 180_000 }, async () => {
+  const ui = await startUi();
+  const { page } = ui;
+  const definition = {
+    name: 'every-step', description: 'all step types', enabled: true,
+    steps: [
+      { id: 'verify', type: 'verify_signature', config: { preset: 'hmac', algorithm: 'sha256', encoding: 'hex', signatureHeader: 'X-Hub-Signature-256', prefix: 'sha256=', keys: [{ secret: 'GH_KEY' }] } },
+      { id: 'legit', type: 'filter', when: { all: [{ left: 'steps.verify.result', op: 'equals', right: 'PASS' }, { left: '{{capture.json.count}}', op: 'gt', right: 3 }] } },
+      { id: 'calc', type: 'code', config: { language: 'python', code: 'output = {"n": int(input_data["n"]) * 2}', inputData: { n: '{{capture.json.count}}' } } },
+      {
+        id: 'route', type: 'paths', paths: [
+          { name: 'big', when: { left: 'steps.calc.n', op: 'gte', right: 10 }, steps: [
+            { id: 'notify', type: 'post_slack', config: { webhookUrl: { secret: 'SLACK_URL' }, text: 'n = {{steps.calc.n}}' } },
+            { id: 'forward', type: 'http_request', config: { method: 'POST', url: 'https://example.com/hook', headers: { 'x-kind': 'big' }, body: '{{capture.body}}' } },
+          ] },
+          { name: 'other', fallback: true, steps: [{ id: 'alarm', type: 'alert', config: { name: 'small', severity: 'warning', message: 'n is {{steps.calc.n}}' } }] },
+        ],
+      },
+    ],
+  };
+  try {
+    const created = await ui.server.api('POST', '/api/v1/flows', definition);
+    assert.equal(created.status, 200, created.text);
+    const id = created.body.flow.id as number;
+    await page.goto(ui.url(`/flows/${id}`));
+    for (const stepId of ['verify', 'legit', 'calc', 'route', 'notify', 'forward', 'alarm']) {
+      await page.locator(`.sy-step[data-step-id="${stepId}"]`).waitFor();
+    }
+    assert.equal(await page.getByRole('button', { name: 'Save steps' }).isDisabled(), true, 'nothing to save before an edit');
+    await ui.screenshot('flow-steps-every-type');
+
+    // One edit: the path's threshold. Everything else comes back as it was.
+    const route = page.locator('.sy-step[data-step-id="route"]');
+    await route.getByLabel('Condition value').first().fill('20');
+    await page.getByRole('button', { name: 'Save steps' }).click();
+    await page.getByText('Flow saved.').waitFor();
+    const saved = (await ui.server.api('GET', `/api/v1/flows/${id}`)).body.flow.definition;
+    const expected = structuredClone(definition) as any;
+    expected.steps[3].paths[0].when.right = '20';
+    assert.deepEqual(saved, expected);
+
+    // Hook settings: deduplication on, saved into the definition.
+    await page.getByRole('tab', { name: 'Hook settings' }).click();
+    await page.getByRole('checkbox', { name: 'Deduplication' }).check();
+    await page.getByLabel('Dedup key').fill('{{capture.json.event_id}}');
+    await page.getByRole('button', { name: 'Save hook settings' }).click();
+    await page.getByText('Hook settings saved.').waitFor();
+    assert.deepEqual((await ui.server.api('GET', `/api/v1/flows/${id}`)).body.flow.definition.dedup, { key: '{{capture.json.event_id}}', windowSeconds: 3600 });
+
+    // Export gives the definition as a file; importing it again under the same name is refused in words.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    assert.equal(download.suggestedFilename(), 'every-step.flow.json');
+    const file = await download.path();
+    const exported = JSON.parse(readFileSync(file, 'utf8'));
+    assert.equal(exported.name, 'every-step');
+    assert.deepEqual(exported.steps, expected.steps);
+    await page.getByRole('menuitem', { name: 'Flows' }).click();
+    await page.getByLabel('Flow file').setInputFiles(file);
+    await page.getByRole('alert').filter({ hasText: 'a flow named "every-step" already exists' }).waitFor();
+    await page.getByLabel('Flow file').setInputFiles({ name: 'copy.flow.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...exported, name: 'every-step copy' })) });
+    await page.getByText('Imported flow "every-step copy".').waitFor();
+    await page.getByRole('link', { name: 'every-step copy' }).waitFor();
+    assert.deepEqual(ui.pageErrors, []);
+  } catch (e) {
+    await ui.screenshot('flows-editor-test-failure').catch(() => undefined);
+    throw e;
+  } finally {
+    await ui.close();
+  }
+});
