@@ -136,14 +136,25 @@ test('UI: create a flow, catch a signed request, build verify + email steps, run
     assert.equal(mail!.subject, 'Experiment cifar10_pytorch_const is COMPLETED');
     assert.match(mail!.body, /Experiment #41 finished\./);
 
-    // The run in the flow's history, with a status filter.
+    // Replay from the email step: the verify step keeps its recorded output, the email goes again.
+    await page.getByRole('button', { name: 'Replay from email' }).click();
+    await page.waitForURL((u) => /\/runs\/\d+$/.test(u.pathname) && !u.pathname.endsWith(`/runs/${runId}`));
+    await page.locator('.ant-descriptions').getByText('succeeded').waitFor({ timeout: 30_000 });
+    await page.locator('.ant-descriptions').getByRole('link', { name: `#${runId}` }).waitFor();
+    const mails = await smtp.waitFor(2);
+    assert.equal(mails[1]!.subject, 'Experiment cifar10_pytorch_const is COMPLETED');
+
+    // The runs in the flow's history, with a status filter.
     await page.getByRole('link', { name: 'determined-alerts' }).click();
     await page.getByRole('tab', { name: 'Runs' }).waitFor();
     await page.getByRole('tab', { name: 'Runs' }).click();
-    await page.getByRole('link', { name: `#${runId}` }).waitFor();
+    // Three runs: the capture's own (no steps yet), the run on the sample, and its replay (linked to it).
+    await page.getByRole('row', { name: new RegExp(`of #${runId}`) }).waitFor();
+    assert.equal(await page.locator('.ant-table-tbody tr.ant-table-row').count(), 3);
     await page.getByRole('combobox', { name: 'Run status filter' }).click();
     await page.locator('.ant-select-item-option', { hasText: 'failed' }).click();
     await page.getByText('No failed runs.').waitFor();
+    await page.keyboard.press('Escape');
     await ui.screenshot('flow-runs');
 
     // Hook settings and the list with the last run.
@@ -211,6 +222,14 @@ test('UI: the editor shows every step type of a flow, saves an edit without chan
     await page.getByRole('button', { name: 'Save hook settings' }).click();
     await page.getByText('Hook settings saved.').waitFor();
     assert.deepEqual((await ui.server.api('GET', `/api/v1/flows/${id}`)).body.flow.definition.dedup, { key: '{{capture.json.event_id}}', windowSeconds: 3600 });
+
+    // A binary request shows as a hex dump in Test Trigger.
+    const bin = await fetch(created.body.flow.catchUrl, { method: 'POST', body: new Uint8Array([0x00, 0xff, 0x41, 0x0a]), headers: { 'content-type': 'application/octet-stream' } });
+    assert.equal(bin.status, 200);
+    await page.getByRole('tab', { name: 'Test Trigger' }).click();
+    await page.getByRole('tab', { name: 'Body (binary)' }).waitFor();
+    assert.match(await page.getByLabel('Capture body').innerText(), /^00000000 {2}00 ff 41 0a {2}.*\.\.A\.$/);
+    await ui.screenshot('flow-test-trigger-binary');
 
     // Export gives the definition as a file; importing it again under the same name is refused in words.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);

@@ -60,7 +60,7 @@ function CaptureDetail({ flow, capture }: { flow: Flow; capture: Capture }) {
   const pretty = prettyBody(capture);
   const isSample = flow.sampleCaptureId === capture.id;
   return (
-    <Card size="small" title={<Space>Capture #{capture.id} {isSample && <Tag color="gold">sample</Tag>}</Space>}
+    <Card size="small" title={<Space>{`Capture #${capture.id}`}{isSample && <Tag color="gold">sample</Tag>}</Space>}
       extra={<Space>
         <Button icon={<PushpinOutlined />} disabled={isSample} loading={sample.isPending} onClick={() => sample.mutate()}>Use as sample</Button>
         <Button type="primary" icon={<PlayCircleOutlined />} loading={run.isPending} onClick={() => run.mutate()}
