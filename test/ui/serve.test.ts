@@ -25,6 +25,8 @@ test('UI pages answer index.html; assets are cached; /api, /hooks and /metrics a
         assert.equal(a.status, 200);
         assert.match(a.headers.get('content-type') ?? '', /javascript/);
         assert.match(a.headers.get('cache-control') ?? '', /immutable/);
+        // Read it whole: an unread body keeps the server's socket busy, and stopping the server then waits for it.
+        assert.ok((await a.arrayBuffer()).byteLength > 1000);
       }
     }
     // The API keeps its JSON answers, 404s and 401s.
