@@ -15,9 +15,11 @@ const CANARY = `sandbox-canary-${process.pid}-${Date.now()}`;
 process.env['SWITCHYARD_SANDBOX_CANARY'] = CANARY; // set before the workers start: must never be visible inside
 
 let runner: CodeRunner;
-const py = (code: string, inputData: Record<string, string> = {}, timeoutMs = 1000, memoryMb = 64): Promise<CodeResult> =>
+// A generous default deadline: on a loaded machine an import can take over a second, and a test about something else
+// must not fail with `timeout`. The tests about deadlines pass their own.
+const py = (code: string, inputData: Record<string, string> = {}, timeoutMs = 5000, memoryMb = 64): Promise<CodeResult> =>
   runner.run({ language: 'python', code, inputData, timeoutMs, memoryMb });
-const js = (code: string, inputData: Record<string, string> = {}, timeoutMs = 1000, memoryMb = 32): Promise<CodeResult> =>
+const js = (code: string, inputData: Record<string, string> = {}, timeoutMs = 5000, memoryMb = 32): Promise<CodeResult> =>
   runner.run({ language: 'javascript', code, inputData, timeoutMs, memoryMb });
 
 function ok(r: CodeResult): unknown {
@@ -126,7 +128,7 @@ describe('CodeRunner: WebAssembly code steps', { timeout: 90_000 }, () => {
   });
 
   test('an infinite loop is stopped near the deadline, and the next run works', async () => {
-    for (const run of [() => py('while True:\n    pass'), () => js('while (true) {}')]) {
+    for (const run of [() => py('while True:\n    pass', {}, 1000), () => js('while (true) {}', {}, 1000)]) {
       const r = await run();
       assert.equal(failed(r, 'timeout'), 'the code ran longer than 1000 ms and was stopped');
       assert.ok(r.durationMs >= 990 && r.durationMs < 2000, `stopped after ${r.durationMs} ms`);
