@@ -15,7 +15,40 @@ import type { FlowContext, StepOutcome, StepServices } from '../core/flow/types.
 import type { RunRecord, RunStatus, RunStepInput, RunStepRecord, Store } from '../store/store.js';
 import type { Transactor } from '../store/group-commit.js';
 import { captureView } from './capture-view.js';
-import { isSecretRef, redactSecretRefs, runStep, stepRegistry } from './steps/registry.js';
+import { BatchWriter } from './batch-writer.js';
+import { isSecretRef, redactSecretRefs, runCheckedStep, runStep, secretRefNames, stepRegistry, validateStepConfig } from './steps/registry.js';
+import { mayHoldAny } from './steps/secrets.js';
+
+/**
+ * What a step's config needs at run time, worked out once per step of a definition (runs share their definition's
+ * parsed objects, see the store's parsed-definition cache): a config without templates renders to itself, so its
+ * validation, its recorded (redacted) form and its secret names are the same on every run.
+ */
+interface PreparedConfig {
+  /** null: the config has templates, so it is rendered and validated on each run. */
+  fixed: { checked: { ok: true; config: unknown } | { ok: false; problems: string[] }; recorded: unknown; secretNames: string[] } | null;
+}
+
+const PLACEHOLDER_IN_JSON = /\{\{\s*[^{}]*?\s*\}\}/;
+const prepared = new WeakMap<object, PreparedConfig>();
+
+function prepare(step: StepDef): PreparedConfig {
+  let p = prepared.get(step);
+  if (p) return p;
+  const config = step.config ?? {};
+  // A placeholder inside any string (value or key) shows in the JSON text unchanged (JSON does not escape braces).
+  const templated = PLACEHOLDER_IN_JSON.test(JSON.stringify(config) ?? '');
+  p = {
+    fixed: templated || !stepRegistry[step.type] ? null : {
+      checked: validateStepConfig(step.type, config), recorded: redactSecretRefs(config), secretNames: secretRefNames(config),
+    },
+  };
+  if (typeof step === 'object' && step !== null) prepared.set(step, p);
+  return p;
+}
+
+/** The values of the secrets long enough to be scrubbed, per secrets map (the map changes when secrets do). */
+const scrubNeedles = new WeakMap<Map<string, string>, string[]>();
 
 /** A step of a definition, as the runner reads it (the definition was validated when the flow was saved). */
 interface StepDef {
@@ -54,9 +87,15 @@ export class FlowRunner {
 
   private secretsCache: { values: Map<string, string>; until: number } | null = null;
   private readonly writes: Transactor;
+  private readonly finishes: BatchWriter<{ rows: RunStepInput[]; id: number; status: RunStatus; error: string | null; now: number; at: number | undefined }, null>;
 
   constructor(private readonly o: RunnerOptions) {
     this.writes = o.writes ?? o.store;
+    this.finishes = new BatchWriter(this.writes, async (tx, items) => {
+      await tx.saveRunSteps(items.flatMap((i) => i.rows));
+      for (const i of items) await tx.finishRun(i.id, i.status, i.error, i.now, i.at);
+      return items.map(() => null);
+    });
   }
 
   /** Secrets changed: read them again for the next run. */
@@ -159,11 +198,8 @@ export class FlowRunner {
     const now = clock.now();
     const [error, at] = walk.status === 'succeeded' ? [null, undefined] : walk.status === 'stopped' ? [walk.reason, undefined]
       : walk.status === 'failed' ? [walk.error, undefined] : [walk.error, walk.at];
-    // The remaining step records and the run's end, in one write.
-    await this.writes.transaction(async (tx) => {
-      for (const r of pending.splice(0)) await tx.saveRunStep(r);
-      await tx.finishRun(run.id, walk.status, error, now, at);
-    });
+    // The remaining step records and the run's end, in one write shared with the runs finishing at the same moment.
+    await this.finishes.write({ rows: pending.splice(0), id: run.id, status: walk.status, error, now, at });
     this.o.onFinished?.(run, walk.status);
     return walk.status;
   }
@@ -217,8 +253,9 @@ export class FlowRunner {
     const attempts = (done?.attempts ?? 0) + 1;
     const started = this.o.clock.now();
     const t0 = performance.now();
-    const rendered = keepSecretRefsOf(step.config ?? {}, renderValue(step.config ?? {}, ctx));
-    const recorded = redactSecretRefs(rendered);
+    const fixed = prepare(step).fixed;
+    const rendered = fixed ? null : keepSecretRefsOf(step.config ?? {}, renderValue(step.config ?? {}, ctx));
+    const recorded = fixed ? fixed.recorded : redactSecretRefs(rendered);
     if (!def) {
       await this.record(pending, run, step, 'failed', recorded, null, `unknown step type "${step.type}"`, attempts, started, 0);
       return { status: 'failed', error: `step ${step.id}: unknown step type "${step.type}"` };
@@ -227,8 +264,14 @@ export class FlowRunner {
     const timer = setTimeout(() => ac.abort(), STEP_TIMEOUT_MS);
     let outcome: StepOutcome;
     try {
-      // Validates the rendered config (a template may have produced something invalid) and runs the step.
-      outcome = await runStep(step.type, rendered, services, ac.signal);
+      if (fixed) {
+        // No templates: validated once for this definition.
+        outcome = fixed.checked.ok ? await runCheckedStep(step.type, fixed.checked.config, fixed.secretNames, services, ac.signal)
+          : { status: 'error', error: `invalid ${step.type} config: ${fixed.checked.problems.join('; ')}`, retryable: false };
+      } else {
+        // Validates the rendered config (a template may have produced something invalid) and runs the step.
+        outcome = await runStep(step.type, rendered, services, ac.signal);
+      }
     } finally {
       clearTimeout(timer);
     }
@@ -260,7 +303,7 @@ export class FlowRunner {
     // An action's effect happened: make its record durable now, with everything before it.
     if (stepRegistry[step.type]?.action) {
       const rows = pending.splice(0);
-      await this.writes.transaction(async (tx) => { for (const r of rows) await tx.saveRunStep(r); });
+      await this.writes.transaction((tx) => tx.saveRunSteps(rows));
     }
   }
 
@@ -298,12 +341,20 @@ export function keepSecretRefsOf(original: unknown, rendered: unknown): unknown 
 /** Replaces every secret value that appears in text by `[secret NAME]`, so run records never hold one. */
 export function scrubSecrets(v: unknown, secrets: Map<string, string>): unknown {
   if (secrets.size === 0) return v;
+  // One look at the value's JSON text instead of a walk over every string (and a copy of every object) in it.
+  let needles = scrubNeedles.get(secrets);
+  if (!needles) scrubNeedles.set(secrets, (needles = [...secrets.values()].filter((x) => x.length >= 4)));
+  if (typeof v !== 'string' && !mayHoldAny(v, needles)) return v;
+  return scrubWalk(v, secrets);
+}
+
+function scrubWalk(v: unknown, secrets: Map<string, string>): unknown {
   if (typeof v === 'string') {
     let s = v;
     for (const [name, value] of secrets) if (value.length >= 4 && s.includes(value)) s = s.split(value).join(`[secret ${name}]`);
     return s;
   }
-  if (Array.isArray(v)) return v.map((x) => scrubSecrets(x, secrets));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrubSecrets(x, secrets)]));
+  if (Array.isArray(v)) return v.map((x) => scrubWalk(x, secrets));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrubWalk(x, secrets)]));
   return v;
 }

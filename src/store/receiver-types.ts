@@ -52,6 +52,11 @@ export interface ReceiverStore {
    * hook answers. With a dedup key and window, a capture whose key was seen within the window is a `duplicate`.
    */
   insertCapture(c: CaptureInput, run: { definition: unknown } | null, dedupWindowMs: number | null): Promise<{ captureId: number; runId: number | null; status: CaptureStatus }>;
+  /**
+   * `insertCapture` for many captures without dedup at once (multi-row statements), results in the order given:
+   * the catch hooks' requests of one moment share one write.
+   */
+  insertCaptures(items: { c: CaptureInput; run: { definition: unknown } | null }[]): Promise<{ captureId: number; runId: number | null; status: CaptureStatus }[]>;
   getCapture(id: number): Promise<CaptureRecord | null>;
   listCaptures(flowId: number, limit: number, beforeId?: number): Promise<CaptureRecord[]>;
 
@@ -62,6 +67,8 @@ export interface ReceiverStore {
   listRunSteps(runId: number): Promise<RunStepRecord[]>;
   /** Inserts or replaces the record of one step of a run. */
   saveRunStep(s: RunStepInput): Promise<void>;
+  /** `saveRunStep` for many records in one statement. */
+  saveRunSteps(rows: RunStepInput[]): Promise<void>;
   finishRun(id: number, status: RunStatus, error: string | null, now: number, nextAttemptAt?: number): Promise<void>;
   releaseRuns(ids: number[], now: number): Promise<void>;
   nextRunDueAt(): Promise<number | null>;
