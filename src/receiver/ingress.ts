@@ -60,6 +60,12 @@ export class Ingress {
     this.flows.clear();
   }
 
+  /** The flow of a key as cached by an earlier request (undefined: not cached, or no longer fresh). */
+  cachedFlow(key: string): FlowRecord | null | undefined {
+    const hit = this.flows.get(key);
+    return hit && hit.until > Date.now() ? hit.flow : undefined;
+  }
+
   private async flowFor(key: string): Promise<FlowRecord | null> {
     const now = Date.now();
     const hit = this.flows.get(key);

@@ -12,7 +12,7 @@ import type { Clock } from '../core/types.js';
 import { evaluate, type Condition } from '../core/flow/conditions.js';
 import { renderValue } from '../core/flow/template.js';
 import type { FlowContext, StepOutcome, StepServices } from '../core/flow/types.js';
-import type { RunRecord, RunStatus, RunStepInput, RunStepRecord, Store } from '../store/store.js';
+import type { CaptureRecord, FlowRecord, RunRecord, RunStatus, RunStepInput, RunStepRecord, Store } from '../store/store.js';
 import type { Transactor } from '../store/group-commit.js';
 import { captureView } from './capture-view.js';
 import { BatchWriter } from './batch-writer.js';
@@ -75,6 +75,10 @@ export interface RunnerOptions {
 type Pending = RunStepInput[];
 
 const SECRETS_CACHE_MS = 1000;
+const FLOW_CACHE_MS = 1000;
+
+/** What the runner reads for a batch of claimed runs at once. */
+interface Prefetched { captures: Map<number, CaptureRecord>; steps: Map<number, RunStepRecord[]> }
 
 const STEP_TIMEOUT_MS = 120_000;
 
@@ -86,6 +90,7 @@ export class FlowRunner {
   private loopDone: Promise<void> | null = null;
 
   private secretsCache: { values: Map<string, string>; until: number } | null = null;
+  private readonly flows = new Map<number, { flow: FlowRecord | null; until: number }>();
   private readonly writes: Transactor;
   private readonly finishes: BatchWriter<{ rows: RunStepInput[]; id: number; status: RunStatus; error: string | null; now: number; at: number | undefined }, null>;
 
@@ -98,9 +103,10 @@ export class FlowRunner {
     });
   }
 
-  /** Secrets changed: read them again for the next run. */
+  /** Secrets or flows changed: read them again for the next run. */
   invalidateSecrets(): void {
     this.secretsCache = null;
+    this.flows.clear();
   }
 
   private async secrets(): Promise<Map<string, string>> {
@@ -153,11 +159,13 @@ export class FlowRunner {
           return [];
         });
       }
-      for (const run of claimed) {
-        // A run this process is still executing, whose lease ran out (a step slower than lease_ms): the claim has
-        // just renewed its lease; running it a second time would repeat its steps' side effects.
-        if (this.inflight.has(run.id)) continue;
-        const p = this.execute(run).then(() => undefined, (e) => this.o.log.error({ err: e, runId: run.id }, 'run crashed; its lease will expire and it will resume'))
+      // A run this process is still executing, whose lease ran out (a step slower than lease_ms): the claim has
+      // just renewed its lease; running it a second time would repeat its steps' side effects.
+      const fresh = claimed.filter((run) => !this.inflight.has(run.id));
+      // The captures and step records of the claimed runs, read together (two statements, not two per run).
+      const pre = fresh.length > 1 ? await this.prefetch(fresh).catch(() => undefined) : undefined;
+      for (const run of fresh) {
+        const p = this.execute(run, pre).then(() => undefined, (e) => this.o.log.error({ err: e, runId: run.id }, 'run crashed; its lease will expire and it will resume'))
           .finally(() => { this.inflight.delete(run.id); this.wake(); });
         this.inflight.set(run.id, p);
       }
@@ -174,16 +182,34 @@ export class FlowRunner {
     }
   }
 
+  private async prefetch(runs: RunRecord[]): Promise<Prefetched> {
+    const captures = new Map((await this.o.store.getCaptures([...new Set(runs.map((r) => r.captureId))])).map((c) => [c.id, c]));
+    const steps = new Map<number, RunStepRecord[]>(runs.map((r) => [r.id, []]));
+    for (const s of await this.o.store.listRunStepsOf(runs.map((r) => r.id))) steps.get(s.runId)?.push(s);
+    return { captures, steps };
+  }
+
+  /** A flow as the runner needs it (its id and name), cached for a second; dropped on any flow change. */
+  private async flow(id: number): Promise<FlowRecord | null> {
+    const now = Date.now();
+    const hit = this.flows.get(id);
+    if (hit && hit.until > now) return hit.flow;
+    const flow = await this.o.store.getFlow(id);
+    if (this.flows.size > 10_000) this.flows.clear();
+    this.flows.set(id, { flow, until: now + FLOW_CACHE_MS });
+    return flow;
+  }
+
   /** Runs one claimed run to its next resting state. Exposed for tests. */
-  async execute(run: RunRecord): Promise<RunStatus> {
+  async execute(run: RunRecord, pre?: Prefetched): Promise<RunStatus> {
     const { store, clock } = this.o;
-    const capture = await store.getCapture(run.captureId);
-    const flow = await store.getFlow(run.flowId);
+    const capture = pre?.captures.get(run.captureId) ?? await store.getCapture(run.captureId);
+    const flow = await this.flow(run.flowId);
     if (!capture || !flow) {
       await store.finishRun(run.id, 'failed', 'the capture or the flow was deleted', clock.now());
       return 'failed';
     }
-    const prior = new Map((await store.listRunSteps(run.id)).map((s) => [s.stepId, s]));
+    const prior = new Map((pre?.steps.get(run.id) ?? await store.listRunSteps(run.id)).map((s) => [s.stepId, s]));
     const secrets = await this.secrets();
     const pending: Pending = [];
     const ctx: FlowContext = { capture: captureView(capture), steps: {}, flow: { id: flow.id, name: flow.name }, run: { id: run.id } };

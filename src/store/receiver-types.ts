@@ -58,6 +58,8 @@ export interface ReceiverStore {
    */
   insertCaptures(items: { c: CaptureInput; run: { definition: unknown } | null }[]): Promise<{ captureId: number; runId: number | null; status: CaptureStatus }[]>;
   getCapture(id: number): Promise<CaptureRecord | null>;
+  /** The captures with these ids that exist (any order). */
+  getCaptures(ids: number[]): Promise<CaptureRecord[]>;
   listCaptures(flowId: number, limit: number, beforeId?: number): Promise<CaptureRecord[]>;
 
   createRun(r: { flowId: number; captureId: number; origin: RunOrigin; replayOf: number | null; definition: unknown }, now: number, steps?: RunStepInput[]): Promise<RunRecord>;
@@ -65,6 +67,8 @@ export interface ReceiverStore {
   getRun(id: number): Promise<RunRecord | null>;
   listRuns(f: RunFilter): Promise<RunRecord[]>;
   listRunSteps(runId: number): Promise<RunStepRecord[]>;
+  /** The step records of these runs, each run's in `listRunSteps` order. */
+  listRunStepsOf(runIds: number[]): Promise<RunStepRecord[]>;
   /** Inserts or replaces the record of one step of a run. */
   saveRunStep(s: RunStepInput): Promise<void>;
   /** `saveRunStep` for many records in one statement. */

@@ -161,6 +161,15 @@ export abstract class SqlReceiverStore implements ReceiverStore {
     const [r] = await this.raw<Selectable<CaptureTable>>('SELECT * FROM captures WHERE id = ?', [id]);
     return r ? toCapture(r) : null;
   }
+  async getCaptures(ids: number[]): Promise<CaptureRecord[]> {
+    const out: CaptureRecord[] = [];
+    for (let k = 0; k < ids.length; k += 64) {
+      const part = ids.slice(k, k + 64);
+      const rows = await this.raw<Selectable<CaptureTable>>(`SELECT * FROM captures WHERE id IN (${part.map(() => '?').join(', ')})`, part);
+      for (const r of rows) out.push(toCapture(r));
+    }
+    return out;
+  }
   async listCaptures(flowId: number, limit: number, beforeId?: number): Promise<CaptureRecord[]> {
     let q = this.db.selectFrom('captures').selectAll().where('flow_id', '=', flowId);
     if (beforeId !== undefined) q = q.where('id', '<', beforeId);
@@ -210,6 +219,15 @@ export abstract class SqlReceiverStore implements ReceiverStore {
   }
   async listRunSteps(runId: number): Promise<RunStepRecord[]> {
     return (await this.raw<Selectable<RunStepTable>>('SELECT * FROM run_steps WHERE run_id = ? ORDER BY id', [runId])).map(toStep);
+  }
+  async listRunStepsOf(runIds: number[]): Promise<RunStepRecord[]> {
+    const out: RunStepRecord[] = [];
+    for (let k = 0; k < runIds.length; k += 64) {
+      const part = runIds.slice(k, k + 64);
+      const rows = await this.raw<Selectable<RunStepTable>>(`SELECT * FROM run_steps WHERE run_id IN (${part.map(() => '?').join(', ')}) ORDER BY id`, part);
+      for (const r of rows) out.push(toStep(r));
+    }
+    return out;
   }
   async saveRunStep(s: RunStepInput): Promise<void> {
     const row = {

@@ -97,9 +97,7 @@ export class SecretScope {
   #scrubForms(): { name: string; forms: string[] }[] {
     if (this.#forms) return this.#forms;
     const pairs = [...this.#used].filter(([, v]) => v !== '').sort((a, b) => b[1].length - a[1].length);
-    this.#forms = pairs.map(([name, value]) => ({
-      name, forms: [...new Set([value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1)])].filter((f) => f !== ''),
-    }));
+    this.#forms = pairs.map(([name, value]) => ({ name, forms: formsOf(value) }));
     return this.#forms;
   }
 
@@ -142,11 +140,28 @@ export function mayHoldAny(value: unknown, needles: readonly string[]): boolean 
   }
   if (json === undefined) return typeof value !== 'undefined';
   for (const n of needles) {
-    if (/[\ud800-\udfff]/.test(n)) return true;
-    if (json.includes(JSON.stringify(n).slice(1, -1))) return true;
+    const e = escapedOf(n);
+    if (e === null || json.includes(e)) return true;
   }
   return false;
 }
+
+/** Small memo tables keyed by secret values (a few secrets, used by every step of every run). */
+function memo<T>(max: number, f: (v: string) => T): (v: string) => T {
+  const m = new Map<string, T>();
+  return (v) => {
+    let r = m.get(v);
+    if (r === undefined) {
+      if (m.size >= max) m.clear();
+      m.set(v, (r = f(v)));
+    }
+    return r;
+  };
+}
+/** The forms of a secret value scrubbed from text: raw, URL-encoded, JSON-escaped. */
+const formsOf = memo(1024, (value: string) => [...new Set([value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1)])].filter((f) => f !== ''));
+/** A needle as it appears inside JSON text; null for one with a lone surrogate half (no reliable escape). */
+const escapedOf = memo(1024, (n: string): string | null => (/[\ud800-\udfff]/.test(n) ? null : JSON.stringify(n).slice(1, -1)));
 
 /** Replaces secret references by their values (throws MissingSecretError for an unset one). */
 export function resolveSecretRefs<T>(config: T, secret: SecretLookup): Resolved<T> {
