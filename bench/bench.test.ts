@@ -15,6 +15,7 @@ import type { ExperimentSnapshot } from '../src/core/types.js';
 import { parseDelivery, RECORD_WIDTH } from './sink.js';
 import { dist, matchDeliveries, summary } from './stats.js';
 import { SCENARIOS } from './scenarios.js';
+import { RECEIVER_SCENARIOS } from './receiver.js';
 
 const experiment: ExperimentSnapshot = {
   id: 42, state: 'PAUSED', name: 'bench-7', resourcePool: 'default', slotsPerTrial: 1, workspace: '', project: '',
@@ -61,12 +62,13 @@ test('percentiles and medians', () => {
   assert.ok(Number.isNaN(summary([]).median));
 });
 
-test('a quick run with tiny counts prints the table and writes JSON with every scenario', { timeout: 90_000 }, async () => {
+test('a quick run with tiny counts prints the table and writes JSON with every scenario', { timeout: 300_000 }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'switchyard-bench-test-'));
   try {
     const run = fileURLToPath(new URL('./run.js', import.meta.url));
     const args = [run, '--quick', '--events', '120', '--fanout-events', '30', '--warmup', '20', '--experiments', '130',
-      '--open-rate', '200', '--open-seconds', '0.5', '--limit-requests', '400', '--drain-timeout-ms', '30000', '--out', out];
+      '--open-rate', '200', '--open-seconds', '0.5', '--limit-requests', '400', '--drain-timeout-ms', '60000', '--out', out,
+      '--captures', '300', '--captures-256k', '30', '--flow-runs', '120', '--python-runs', '10', '--receiver-rate', '200', '--receiver-seconds', '0.5'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -75,10 +77,12 @@ test('a quick run with tiny counts prints the table and writes JSON with every s
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     assert.equal(code, 0, `bench exited with ${code}\n${stdout}\n${stderr}`);
 
-    assert.match(stdout, /\| scenario +\| metric +\| unit +\| median +\| min–max +\| target +\| machine limit +\| of limit +\|/);
+    // right-aligned columns (median, min–max, machine limit, of limit) are padded on the left
+    assert.match(stdout, /\| scenario +\| metric +\| unit +\| +median \| +min–max \| target +\| +machine limit \| +of limit \|/);
     assert.match(stdout, /\| machine \(a\) +\| bare node:http/);
     assert.match(stdout, /\| machine \(b\) +\| undici Pool → sink/);
-    for (const s of SCENARIOS) assert.match(stdout, new RegExp(`\\| ${s.name} +\\| `), `no row for ${s.name}`);
+    for (const s of [...SCENARIOS, ...RECEIVER_SCENARIOS]) assert.match(stdout, new RegExp(`\\| ${s.name} +\\| `), `no row for ${s.name}`);
+    assert.match(stdout, /\| machine \(a\) +\| bare node:http, 256 KB POSTs/);
 
     const files = readdirSync(out).filter((f) => f.endsWith('.json'));
     assert.equal(files.length, 1);
@@ -87,7 +91,7 @@ test('a quick run with tiny counts prints the table and writes JSON with every s
     assert.equal(typeof json.machine.cpus, 'number');
     assert.equal(json.machine.node, process.version);
     assert.ok('gitCommit' in json.machine);
-    assert.deepEqual(json.limits.map((l: { limit: string }) => l.limit).sort(), ['bare-http', 'pool-to-sink']);
+    assert.deepEqual(json.limits.map((l: { limit: string }) => l.limit).sort(), ['bare-http', 'bare-http-256k', 'pool-to-sink']);
     for (const s of SCENARIOS) {
       const samples = json.samples.filter((x: { scenario: string }) => x.scenario === s.name);
       assert.equal(samples.length, 1, `no sample for ${s.name}`);
@@ -96,6 +100,21 @@ test('a quick run with tiny counts prints the table and writes JSON with every s
       assert.ok(x.received > 0 && x.received >= x.expectedDeliveries, `${s.name}: ${x.received}/${x.expectedDeliveries} deliveries`);
       assert.ok(x.latency.count > 0, `${s.name}: no latency measured`);
       assert.ok(Number.isFinite(x.deliveriesPerSec) && x.deliveriesPerSec > 0);
+    }
+    for (const s of RECEIVER_SCENARIOS) {
+      const samples = json.receiverSamples.filter((x: { scenario: string }) => x.scenario === s.name);
+      assert.equal(samples.length, 1, `no sample for ${s.name}`);
+      const x = samples[0];
+      assert.equal(x.errors, 0, `${s.name}: ${x.errorSamples.join('; ')}`);
+      assert.ok(x.captured > 0 && x.capturesStored >= x.captured, `${s.name}: ${x.capturesStored} stored of ${x.captured} acknowledged`);
+      assert.ok(Number.isFinite(x.capturesPerSec) && x.capturesPerSec > 0 && x.latency.count === x.captured);
+      if (s.flow === 'off') assert.equal(x.runs, null);
+      else {
+        // every capture ran, down the expected path (verify: PASS; python: the seed's snippet returned PASS)
+        assert.equal(x.runs, x.captured, `${s.name}: ${x.runs} runs for ${x.captured} captures`);
+        assert.equal(x.runsAsExpected, x.runs, `${s.name}: ${x.runsAsExpected} of ${x.runs} runs as expected`);
+        assert.ok(x.runsPerSec > 0);
+      }
     }
     assert.ok(json.table.some((r: { metric: string }) => /p99/.test(r.metric)));
   } finally {

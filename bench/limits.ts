@@ -11,21 +11,23 @@ import { dist, type Dist } from './stats.js';
 import { CpuMeter, type CpuUse } from './cpu.js';
 
 export interface LimitSample {
-  limit: 'bare-http' | 'pool-to-sink'; rep: number; requests: number; errors: number; perSec: number; latency: Dist; cpu: CpuUse | null;
+  /** `bare-http`: 1 KB bodies; `bare-http-256k`: 256 KB bodies (the receiver's large-body scenarios). */
+  limit: 'bare-http' | 'bare-http-256k' | 'pool-to-sink'; rep: number; requests: number; errors: number; perSec: number; latency: Dist; cpu: CpuUse | null;
 }
 
 const ONE_KB = kilobyteEvent(1);
 
-/** (a): requests per second a bare node:http server answers. */
-export async function measureBareHttp(rep: number, total: number, concurrency: number): Promise<LimitSample> {
+/** (a): requests per second a bare node:http server answers (1 KB bodies, or 256 KB for the receiver's large bodies). */
+export async function measureBareHttp(rep: number, total: number, concurrency: number, bodyKb: 1 | 256 = 1): Promise<LimitSample> {
   const bare = await startSink('bare');
   const pool = makePool(bare.url, concurrency);
+  const body = bodyKb === 1 ? ONE_KB : kilobyteEvent(0).padEnd(bodyKb * 1024, ' ');
   try {
-    await hammer(pool, '/', Math.min(total, 2000), concurrency, () => ONE_KB); // warm-up
+    await hammer(pool, '/', Math.min(total, 2000), concurrency, () => body); // warm-up
     const meter = new CpuMeter({ server: bare.pid, harness: process.pid });
-    const r = await hammer(pool, '/', total, concurrency, () => ONE_KB);
+    const r = await hammer(pool, '/', total, concurrency, () => body);
     return {
-      limit: 'bare-http', rep, requests: r.requests, errors: r.errors, perSec: (r.requests / r.elapsedMs) * 1000, latency: dist(r.latencies),
+      limit: bodyKb === 1 ? 'bare-http' : 'bare-http-256k', rep, requests: r.requests, errors: r.errors, perSec: (r.requests / r.elapsedMs) * 1000, latency: dist(r.latencies),
       cpu: meter.stop(),
     };
   } finally {

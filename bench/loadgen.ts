@@ -18,12 +18,12 @@ export function makePool(origin: string, connections: number): Pool {
 }
 
 export interface ApiClient {
-  call<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+  call<T = unknown>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T>;
 }
 
 export function apiClient(pool: Pool, token: string): ApiClient {
   return {
-    async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    async call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
       const res = await pool.request({
         path: `/api/v1${path}`, method,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },

@@ -65,6 +65,8 @@ export interface SwitchyardProcess {
   child: ChildProcess;
   pid: number;
   url: string;
+  /** Its data dir (the SQLite file is dataDir/switchyard.db): the receiver scenarios read run states from it. */
+  dataDir: string;
   rss: RssSampler;
   output(): string;
   /** Ends the process (SIGTERM when profiling, so the CPU profile is written; else SIGKILL) and removes its data. */
@@ -105,7 +107,7 @@ export async function startSwitchyard(opts: { profileDir?: string; timeoutMs?: n
     });
     const rss = new RssSampler(child.pid!);
     return {
-      child, pid: child.pid!, url, rss, output: () => out,
+      child, pid: child.pid!, url, dataDir, rss, output: () => out,
       async stop() {
         rss.stop();
         if (child.exitCode === null && child.signalCode === null) {

@@ -1,13 +1,14 @@
 /** The result table (what `npm run bench` prints) and the rows behind it, from the samples of one run. */
 import type { LimitSample } from './limits.js';
 import type { ScenarioDef, ScenarioSample } from './scenarios.js';
+import type { ReceiverScenarioDef, ReceiverSample } from './receiver.js';
 import { summary } from './stats.js';
 import { BUSY } from './cpu.js';
 
 export interface Row {
   scenario: string;
   metric: string;
-  unit: 'req/s' | 'deliveries/s' | 'changes/s' | 'ms' | 'MB' | 'ratio' | 'count' | 'cores';
+  unit: 'req/s' | 'deliveries/s' | 'changes/s' | 'captures/s' | 'runs/s' | 'µs' | 'ms' | 'MB' | 'ratio' | 'count' | 'cores';
   values: number[];
   median: number;
   min: number;
@@ -21,6 +22,9 @@ export interface Row {
 
 /** Targets of the product issue. */
 export const TARGETS = { oneWebhookPerSec: 5_000, fanout10PerSec: 10_000, p99Ms: 25, rssMb: 300 } as const;
+
+/** Targets of the receiver issue (4): ingest, its latency at 2,000 req/s, flows, the Python step. */
+export const RECEIVER_TARGETS = { capturesPerSec: 15_000, ofBare: 0.5, p99Ms: 10, flowRunsPerSec: 5_000, pythonRunsPerSec: 500 } as const;
 
 function row(scenario: string, metric: string, unit: Row['unit'], values: number[], target = '', limit: number | null = null): Row {
   const s = summary(values);
@@ -90,6 +94,70 @@ export function buildRows(defs: ScenarioDef[], limits: LimitSample[], samples: S
     );
   }
   return rows;
+}
+
+/** Rows of the receiver scenarios; ingest figures beside a bare node:http server's rate for the same body size. */
+export function buildReceiverRows(defs: ReceiverScenarioDef[], limits: LimitSample[], samples: ReceiverSample[], rate: number): Row[] {
+  const rows: Row[] = [];
+  const lim = (name: LimitSample['limit']) => {
+    const m = summary(limits.filter((l) => l.limit === name).map((l) => l.perSec)).median;
+    return Number.isFinite(m) ? m : null;
+  };
+  const l256 = limits.filter((l) => l.limit === 'bare-http-256k');
+  if (l256.length) rows.push(row('machine (a)', 'bare node:http, 256 KB POSTs', 'req/s', l256.map((l) => l.perSec)));
+  const rss = `≤ ${TARGETS.rssMb} MB`;
+  const n0 = (x: number) => x.toLocaleString('en-US');
+  for (const def of defs) {
+    const ss = samples.filter((s) => s.scenario === def.name);
+    if (ss.length === 0) continue;
+    const n = def.name;
+    const v = (f: (s: ReceiverSample) => number | null) => ss.map((s) => f(s) ?? NaN);
+    const bare = lim(def.bodyKb === 1 ? 'bare-http' : 'bare-http-256k');
+    const ingest = def.flow === 'off' || def.flow === 'noop';
+    if (def.load === 'closed' && ingest) {
+      rows.push(
+        row(n, `captures/s (${def.bodyKb} KB, full load)`, 'captures/s', v((s) => s.capturesPerSec),
+          def.bodyKb === 1 ? `≥ ${n0(RECEIVER_TARGETS.capturesPerSec)}, ≥ ${RECEIVER_TARGETS.ofBare * 100} % of bare` : `≥ ${RECEIVER_TARGETS.ofBare * 100} % of bare`, bare),
+        row(n, 'request latency p50 (saturated)', 'ms', v((s) => s.latency.p50)),
+        row(n, 'request latency p99 (saturated)', 'ms', v((s) => s.latency.p99)),
+      );
+    } else if (def.load === 'open') {
+      rows.push(
+        row(n, `request latency p50 @ ${rate}/s`, 'ms', v((s) => s.latency.p50)),
+        row(n, `request latency p99 @ ${rate}/s`, 'ms', v((s) => s.latency.p99), `< ${RECEIVER_TARGETS.p99Ms} ms`),
+        row(n, 'request latency max', 'ms', v((s) => s.latency.max)),
+        row(n, `captures/s (offered ${rate}/s)`, 'captures/s', v((s) => s.capturesPerSec)),
+      );
+      if (def.flow !== 'off') rows.push(row(n, 'runs/s (first request → last run end)', 'runs/s', v((s) => s.runsPerSec)));
+    } else {
+      rows.push(
+        row(n, 'runs/s (first request → last run end)', 'runs/s', v((s) => s.runsPerSec),
+          `≥ ${n0(def.flow === 'python' ? RECEIVER_TARGETS.pythonRunsPerSec : RECEIVER_TARGETS.flowRunsPerSec)}`),
+        row(n, 'captures acknowledged/s', 'captures/s', v((s) => s.capturesPerSec), '', bare),
+      );
+    }
+    rows.push(
+      row(n, `Switchyard CPU per ${ingest && def.load === 'closed' ? 'capture' : def.flow === 'off' ? 'capture' : 'run'}`, 'µs', v((s) => s.cpuUsPerOp)),
+      row(n, 'Switchyard CPU (cores busy)', 'cores', v((s) => s.cpu?.cores.switchyard ?? NaN)),
+      row(n, 'peak RSS of Switchyard', 'MB', v((s) => s.peakRssMb), rss),
+    );
+  }
+  return rows;
+}
+
+/** Receiver samples that did not go as planned. */
+export function receiverProblems(samples: ReceiverSample[]): string[] {
+  const out: string[] = [];
+  for (const s of samples) {
+    const tag = `${s.scenario} rep ${s.rep}`;
+    if (s.errors) out.push(`${tag}: ${s.errors} requests failed (${s.errorSamples.join('; ')})`);
+    if (s.skipped) out.push(`${tag}: the server fell behind the offered rate: ${s.skipped} requests were not sent (${s.captured} were)`);
+    if (s.capturesStored < s.captured) out.push(`${tag}: ${s.captured} captures acknowledged but only ${s.capturesStored} stored`);
+    if (s.runs !== null && s.runs !== s.captured) out.push(`${tag}: ${s.captured} captures made ${s.runs} runs`);
+    if (s.runs !== null && s.runsAsExpected !== s.runs) out.push(`${tag}: only ${s.runsAsExpected} of ${s.runs} runs took the expected path (${s.runsSucceeded} succeeded)`);
+    if (s.cpu && s.cpu.other > BUSY) out.push(`${tag}: processes outside the benchmark took ${(s.cpu.other * 100).toFixed(0)} % of the machine`);
+  }
+  return out;
 }
 
 function fmt(x: number, unit: Row['unit']): string {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick]`: Switchyard's sender benchmark. See docs/benchmarks.md.
+ * `npm run bench [-- --quick]`: Switchyard's benchmark, sender and receiver. See docs/benchmarks.md.
  *
  * Starts a recording sink, measures the machine's limits, then runs every scenario `--reps` times, alternating
  * (rep 1 of each, then rep 2 of each, ...), each on a fresh Switchyard process. Prints the table to stdout (progress
@@ -14,13 +14,14 @@ import { parseArgs } from 'node:util';
 import { measureBareHttp, measurePoolToSink, type LimitSample } from './limits.js';
 import { ROOT, startSink } from './processes.js';
 import { BUSY, machineBusy, waitQuiet, type CpuUse } from './cpu.js';
-import { buildRows, problems, renderTable, TARGETS } from './report.js';
+import { buildReceiverRows, buildRows, problems, receiverProblems, RECEIVER_TARGETS, renderTable, TARGETS } from './report.js';
 import { runScenario, SCENARIOS, type RunCounts, type ScenarioSample } from './scenarios.js';
+import { RECEIVER_SCENARIOS, runReceiverScenario, type ReceiverCounts, type ReceiverSample } from './receiver.js';
 
 const HELP = `usage: node dist/bench/run.js [options]
   --quick                 one short repetition (smoke run)
   --reps N                repetitions of every scenario (default 3; --quick: 1)
-  --scenarios a,b         only these scenarios (${SCENARIOS.map((s) => s.name).join(', ')})
+  --scenarios a,b         only these scenarios (${[...SCENARIOS, ...RECEIVER_SCENARIOS].map((s) => s.name).join(', ')})
   --events N              state changes per measured closed-loop run, one webhook
   --fanout-events N       state changes per measured closed-loop run with 10 webhooks
   --warmup N              state changes before each measurement
@@ -28,7 +29,13 @@ const HELP = `usage: node dist/bench/run.js [options]
   --concurrency N         requests in flight in closed loop (default 64)
   --open-rate N           events per second in open loop (default 1000)
   --open-seconds S        length of the open-loop run
-  --limit-requests N      requests per machine-limit measurement
+  --limit-requests N      requests per machine-limit measurement (a tenth of it with 256 KB bodies)
+  --captures N            receiver: captures per measured full-load run, 1 KB bodies (default 40000)
+  --captures-256k N       receiver: captures per measured full-load run, 256 KB bodies (default 2000)
+  --flow-runs N           receiver: captures (runs) per measured flow-verify run (default 20000)
+  --python-runs N         receiver: captures (runs) per measured flow-python run (default 3000)
+  --receiver-rate N       receiver: requests per second in open loop (default 2000)
+  --receiver-seconds S    receiver: length of the open-loop runs (default 10; 256 KB bodies: a fifth of it)
   --drain-timeout-ms N    longest wait for the last deliveries
   --wait-quiet S          before each sample, wait up to S seconds for other processes to leave the CPU
                           idle (default 30; --quick: 0)
@@ -61,7 +68,8 @@ async function main(): Promise<number> {
       quick: { type: 'boolean' }, help: { type: 'boolean' }, reps: { type: 'string' }, scenarios: { type: 'string' },
       events: { type: 'string' }, 'fanout-events': { type: 'string' }, warmup: { type: 'string' }, experiments: { type: 'string' },
       concurrency: { type: 'string' }, 'open-rate': { type: 'string' }, 'open-seconds': { type: 'string' },
-      'limit-requests': { type: 'string' }, 'drain-timeout-ms': { type: 'string' }, 'wait-quiet': { type: 'string' }, 'retry-busy': { type: 'string' }, out: { type: 'string' }, profile: { type: 'string' },
+      'limit-requests': { type: 'string' }, captures: { type: 'string' }, 'captures-256k': { type: 'string' }, 'flow-runs': { type: 'string' },
+      'python-runs': { type: 'string' }, 'receiver-rate': { type: 'string' }, 'receiver-seconds': { type: 'string' }, 'drain-timeout-ms': { type: 'string' }, 'wait-quiet': { type: 'string' }, 'retry-busy': { type: 'string' }, out: { type: 'string' }, profile: { type: 'string' },
     },
   });
   if (a.help) { process.stdout.write(`${HELP}\n`); return 0; }
@@ -75,6 +83,16 @@ async function main(): Promise<number> {
     openRate: num(a['open-rate'], 'open-rate') ?? 1000,
     openSeconds: num(a['open-seconds'], 'open-seconds') ?? (quick ? 2 : 10),
     drainTimeoutMs: num(a['drain-timeout-ms'], 'drain-timeout-ms') ?? 120_000,
+  };
+  const receiverSeconds = num(a['receiver-seconds'], 'receiver-seconds') ?? (quick ? 1 : 10);
+  const rcounts: ReceiverCounts = {
+    captures: num(a.captures, 'captures') ?? (quick ? 3_000 : 40_000),
+    captures256k: num(a['captures-256k'], 'captures-256k') ?? (quick ? 200 : 2_000),
+    flowRuns: num(a['flow-runs'], 'flow-runs') ?? (quick ? 1_500 : 20_000),
+    pythonRuns: num(a['python-runs'], 'python-runs') ?? (quick ? 200 : 3_000),
+    warmup: counts.warmup, concurrency: counts.concurrency,
+    rate: num(a['receiver-rate'], 'receiver-rate') ?? 2000, openSeconds: receiverSeconds, openSeconds256k: receiverSeconds / 5,
+    drainTimeoutMs: counts.drainTimeoutMs,
   };
   if (counts.experiments < counts.concurrency * 2) throw new Error('--experiments must be at least twice --concurrency');
   const reps = num(a.reps, 'reps') ?? (quick ? 1 : 3);
@@ -105,9 +123,10 @@ async function main(): Promise<number> {
   };
   const limitRequests = num(a['limit-requests'], 'limit-requests') ?? (quick ? 5_000 : 40_000);
   const wanted = a.scenarios?.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = wanted?.filter((w) => !SCENARIOS.some((s) => s.name === w)) ?? [];
+  const unknown = wanted?.filter((w) => ![...SCENARIOS, ...RECEIVER_SCENARIOS].some((s) => s.name === w)) ?? [];
   if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')}`);
   const defs = wanted ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
+  const rdefs = wanted ? RECEIVER_SCENARIOS.filter((s) => wanted.includes(s.name)) : RECEIVER_SCENARIOS;
   const profileDir = a.profile ? resolve(a.profile) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
 
@@ -118,18 +137,29 @@ async function main(): Promise<number> {
     busyBeforeStart: await machineBusy(1000), gitCommit: git(['rev-parse', 'HEAD']), gitDirty: (git(['status', '--porcelain', '--', 'src', 'bin']) ?? '') !== '',
   };
   log(`switchyard bench${quick ? ' (quick)' : ''}: ${machine.cpus} CPUs, node ${machine.node}, commit ${machine.gitCommit?.slice(0, 10) ?? '?'}${machine.gitDirty ? ' (+ uncommitted changes)' : ''}`);
-  log(`counts: ${JSON.stringify(counts)}, reps ${reps}, limit requests ${limitRequests}`);
+  log(`counts: ${JSON.stringify(counts)}, receiver ${JSON.stringify(rcounts)}, reps ${reps}, limit requests ${limitRequests}`);
 
   const sink = await startSink('record');
   const limits: LimitSample[] = [];
   const samples: ScenarioSample[] = [];
+  const rsamples: ReceiverSample[] = [];
   const failures: string[] = [];
   try {
     for (let rep = 1; rep <= reps; rep++) {
       const la = await clean(`limits (a) ${rep}`, () => measureBareHttp(rep, limitRequests, counts.concurrency));
-      const lb = await clean(`limits (b) ${rep}`, () => measurePoolToSink(rep, limitRequests, counts.concurrency, sink));
-      limits.push(la, lb);
-      log(`[limits ${rep}/${reps}] bare node:http ${round(la.perSec)} req/s (p99 ${round(la.latency.p99, 2)} ms); undici Pool → sink ${round(lb.perSec)} req/s`);
+      limits.push(la);
+      let line = `[limits ${rep}/${reps}] bare node:http ${round(la.perSec)} req/s (p99 ${round(la.latency.p99, 2)} ms)`;
+      if (rdefs.some((d) => d.bodyKb === 256)) {
+        const l256 = await clean(`limits (a, 256 KB) ${rep}`, () => measureBareHttp(rep, Math.max(100, Math.round(limitRequests / 10)), counts.concurrency, 256));
+        limits.push(l256);
+        line += `, 256 KB ${round(l256.perSec)} req/s`;
+      }
+      if (defs.length) {
+        const lb = await clean(`limits (b) ${rep}`, () => measurePoolToSink(rep, limitRequests, counts.concurrency, sink));
+        limits.push(lb);
+        line += `; undici Pool → sink ${round(lb.perSec)} req/s`;
+      }
+      log(line);
     }
     for (let rep = 1; rep <= reps; rep++) {
       for (const def of defs) {
@@ -144,20 +174,35 @@ async function main(): Promise<number> {
           log(`[rep ${rep}/${reps}] ${def.name} FAILED: ${String(e)}`);
         }
       }
+      for (const def of rdefs) {
+        try {
+          const s = await clean(`${def.name} rep ${rep}`, () => runReceiverScenario(def, rep, rcounts, profileDir));
+          rsamples.push(s);
+          log(`[rep ${rep}/${reps}] ${def.name.padEnd(19)} ${round(s.capturesPerSec).padStart(7)} captures/s, ` +
+            `p50 ${round(s.latency.p50, 2)} p99 ${round(s.latency.p99, 2)} ms` +
+            (s.runs !== null ? `, ${round(s.runsPerSec ?? NaN)} runs/s (${s.runsAsExpected}/${s.runs} as expected)` : '') +
+            `, ${round(s.cpuUsPerOp ?? NaN)} µs CPU/op, RSS ${round(s.peakRssMb ?? NaN)} MB, ${s.captured} captured in ${round(s.wallMs / 1000, 1)} s`);
+        } catch (e) {
+          failures.push(`${def.name} rep ${rep}: ${(e as Error).stack ?? String(e)}`);
+          log(`[rep ${rep}/${reps}] ${def.name} FAILED: ${String(e)}`);
+        }
+      }
     }
   } finally {
     await sink.stop();
   }
 
-  const rows = buildRows(defs, limits, samples, counts.openRate);
-  const issues = [...problems(samples, limits), ...failures];
+  const rows = [...buildRows(defs, limits, samples, counts.openRate), ...buildReceiverRows(rdefs, limits, rsamples, rcounts.rate)];
+  const issues = [...problems(samples, limits), ...receiverProblems(rsamples), ...failures];
   if (machine.busyBeforeStart !== null && machine.busyBeforeStart > BUSY) {
     issues.unshift(`the machine was ${(machine.busyBeforeStart * 100).toFixed(0)} % busy before the run started: other processes compete with the benchmark`);
   }
-  process.stdout.write(`\nSwitchyard sender benchmark — ${machine.cpus} CPUs, node ${machine.node}, ${reps} rep(s); median and min–max\n\n`);
+  process.stdout.write(`\nSwitchyard benchmark — ${machine.cpus} CPUs, node ${machine.node}, ${reps} rep(s); median and min–max\n\n`);
   process.stdout.write(`${renderTable(rows)}\n`);
   process.stdout.write(`\nTargets (not checked): ≥ ${TARGETS.oneWebhookPerSec.toLocaleString('en-US')} deliveries/s with one webhook, ` +
-    `≥ ${TARGETS.fanout10PerSec.toLocaleString('en-US')} with fan-out 10, p99 ≤ ${TARGETS.p99Ms} ms at ${counts.openRate} events/s, RSS ≤ ${TARGETS.rssMb} MB.\n`);
+    `≥ ${TARGETS.fanout10PerSec.toLocaleString('en-US')} with fan-out 10, p99 ≤ ${TARGETS.p99Ms} ms at ${counts.openRate} events/s, RSS ≤ ${TARGETS.rssMb} MB; ` +
+    `receiver ≥ ${RECEIVER_TARGETS.capturesPerSec.toLocaleString('en-US')} captures/s and ≥ ${RECEIVER_TARGETS.ofBare * 100} % of bare node:http, p99 < ${RECEIVER_TARGETS.p99Ms} ms at ${rcounts.rate} req/s, ` +
+    `flows ≥ ${RECEIVER_TARGETS.flowRunsPerSec.toLocaleString('en-US')} runs/s, Python step ≥ ${RECEIVER_TARGETS.pythonRunsPerSec} runs/s.\n`);
   if (issues.length) process.stdout.write(`\nProblems:\n${issues.map((i) => `  - ${i}`).join('\n')}\n`);
 
   const outDir = resolve(a.out ?? join(ROOT, 'bench', 'results'));
@@ -165,9 +210,10 @@ async function main(): Promise<number> {
   const file = join(outDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   const json = {
     kind: 'switchyard-bench', version: 1, quick, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
-    argv: process.argv.slice(2), machine, counts, reps, limitRequests, waitQuietMs: quietMs, retryBusy, targets: TARGETS,
+    argv: process.argv.slice(2), machine, counts, receiverCounts: rcounts, reps, limitRequests, waitQuietMs: quietMs, retryBusy, targets: TARGETS,
     scenarios: defs.map((d) => ({ name: d.name, title: d.title, load: d.load, webhooks: d.webhooks, baseline: d.baseline ?? null })),
-    limits, samples, table: rows, problems: issues, discardedBusySamples: discarded,
+    receiverTargets: RECEIVER_TARGETS,
+    receiverScenarios: rdefs, limits, samples, receiverSamples: rsamples, table: rows, problems: issues, discardedBusySamples: discarded,
   };
   writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   process.stdout.write(`\nAll samples: ${file}\n`);

@@ -4,6 +4,7 @@
  * answer with Determined's error body plus a stable `type` (see ./errors.ts and docs/errors.md).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { ApiError } from './errors.js';
 import type { Caller } from '../sender/auth-context.js';
@@ -13,7 +14,7 @@ import { registerExperimentRoutes } from './routes/experiments.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerFlowRoutes } from './routes/flows.js';
-import { registerHookRoutes } from './routes/hooks.js';
+import { catchFastPath, registerHookRoutes } from './routes/hooks.js';
 import { registerAlertingRoutes } from './routes/alerting.js';
 import { registerUi } from './ui.js';
 
@@ -103,6 +104,16 @@ export function buildApp(ctx: AppContext, log: Logger): FastifyInstance {
       socket.destroy(err);
     },
   });
+
+  // The catch hooks' common case is answered before Fastify (see catchFastPath); everything else goes on to Fastify's
+  // own request handler, which stays the server's only 'request' listener.
+  const listeners = app.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  if (listeners.length === 1) {
+    const fastify = listeners[0]!;
+    const fastCatch = catchFastPath(ctx, log);
+    app.server.removeListener('request', fastify);
+    app.server.on('request', (req: IncomingMessage, res: ServerResponse) => { if (!fastCatch(req, res)) fastify(req, res); });
+  }
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {

@@ -8,6 +8,8 @@ import type { Transactor } from '../store/group-commit.js';
 import type { CaptureStatus, FlowRecord, Store } from '../store/store.js';
 import { render } from '../core/flow/template.js';
 import { captureView } from './capture-view.js';
+import { BatchWriter } from './batch-writer.js';
+import type { CaptureInput } from '../store/store.js';
 
 /** The parts of a flow definition that the hook itself uses. */
 interface HookSettings {
@@ -43,15 +45,25 @@ class Buckets {
 export class Ingress {
   private readonly flows = new Map<string, { flow: FlowRecord | null; until: number }>();
   private readonly buckets = new Buckets();
+  /** Captures without dedup: the requests of one moment share one multi-row write. */
+  private readonly batch: BatchWriter<{ c: CaptureInput; run: { definition: unknown } | null }, { captureId: number; runId: number | null; status: CaptureStatus }>;
 
   constructor(
     private readonly store: Store, private readonly writes: Transactor, private readonly clock: Clock,
     private readonly defaultRatePerSecond: number, private readonly onQueued: () => void,
-  ) {}
+  ) {
+    this.batch = new BatchWriter(writes, (tx, items) => tx.insertCaptures(items));
+  }
 
   /** A flow changed (or its key rotated): forget cached lookups. */
   invalidate(): void {
     this.flows.clear();
+  }
+
+  /** The flow of a key as cached by an earlier request (undefined: not cached, or no longer fresh). */
+  cachedFlow(key: string): FlowRecord | null | undefined {
+    const hit = this.flows.get(key);
+    return hit && hit.until > Date.now() ? hit.flow : undefined;
   }
 
   private async flowFor(key: string): Promise<FlowRecord | null> {
@@ -86,10 +98,10 @@ export class Ingress {
       const k = render(settings.dedup.key, { capture: captureView({ ...input, id: 0 }), steps: {}, flow: { id: flow.id, name: flow.name }, run: { id: 0 } });
       input.dedupKey = k === '' ? null : k;
     }
-    const r = await this.writes.transaction((tx) => tx.insertCapture(
-      input, flow.enabled ? { definition: flow.definition } : null,
-      settings.dedup ? settings.dedup.windowSeconds * 1000 : null,
-    ));
+    const run = flow.enabled ? { definition: flow.definition } : null;
+    const r = settings.dedup
+      ? await this.writes.transaction((tx) => tx.insertCapture(input, run, settings.dedup!.windowSeconds * 1000))
+      : await this.batch.write({ c: input, run });
     if (r.runId !== null) this.onQueued();
     return { kind: 'captured', flow, captureId: r.captureId, runId: r.runId, status: r.status, response: settings.response };
   }

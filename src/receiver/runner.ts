@@ -12,10 +12,43 @@ import type { Clock } from '../core/types.js';
 import { evaluate, type Condition } from '../core/flow/conditions.js';
 import { renderValue } from '../core/flow/template.js';
 import type { FlowContext, StepOutcome, StepServices } from '../core/flow/types.js';
-import type { CaptureRecord, RunRecord, RunStatus, RunStepInput, RunStepRecord, Store } from '../store/store.js';
+import type { CaptureRecord, FlowRecord, RunRecord, RunStatus, RunStepInput, RunStepRecord, Store } from '../store/store.js';
 import type { Transactor } from '../store/group-commit.js';
 import { captureView } from './capture-view.js';
-import { isSecretRef, redactSecretRefs, runStep, stepRegistry } from './steps/registry.js';
+import { BatchWriter } from './batch-writer.js';
+import { isSecretRef, redactSecretRefs, runCheckedStep, runStep, secretRefNames, stepRegistry, validateStepConfig } from './steps/registry.js';
+import { mayHoldAny } from './steps/secrets.js';
+
+/**
+ * What a step's config needs at run time, worked out once per step of a definition (runs share their definition's
+ * parsed objects, see the store's parsed-definition cache): a config without templates renders to itself, so its
+ * validation, its recorded (redacted) form and its secret names are the same on every run.
+ */
+interface PreparedConfig {
+  /** null: the config has templates, so it is rendered and validated on each run. */
+  fixed: { checked: { ok: true; config: unknown } | { ok: false; problems: string[] }; recorded: unknown; secretNames: string[] } | null;
+}
+
+const PLACEHOLDER_IN_JSON = /\{\{\s*[^{}]*?\s*\}\}/;
+const prepared = new WeakMap<object, PreparedConfig>();
+
+function prepare(step: StepDef): PreparedConfig {
+  let p = prepared.get(step);
+  if (p) return p;
+  const config = step.config ?? {};
+  // A placeholder inside any string (value or key) shows in the JSON text unchanged (JSON does not escape braces).
+  const templated = PLACEHOLDER_IN_JSON.test(JSON.stringify(config) ?? '');
+  p = {
+    fixed: templated || !stepRegistry[step.type] ? null : {
+      checked: validateStepConfig(step.type, config), recorded: redactSecretRefs(config), secretNames: secretRefNames(config),
+    },
+  };
+  if (typeof step === 'object' && step !== null) prepared.set(step, p);
+  return p;
+}
+
+/** The values of the secrets long enough to be scrubbed, per secrets map (the map changes when secrets do). */
+const scrubNeedles = new WeakMap<Map<string, string>, string[]>();
 
 /** A step of a definition, as the runner reads it (the definition was validated when the flow was saved). */
 export interface StepDef {
@@ -50,6 +83,10 @@ export interface RunnerOptions {
 type Pending = RunStepInput[];
 
 const SECRETS_CACHE_MS = 1000;
+const FLOW_CACHE_MS = 1000;
+
+/** What the runner reads for a batch of claimed runs at once. */
+interface Prefetched { captures: Map<number, CaptureRecord>; steps: Map<number, RunStepRecord[]> }
 
 const STEP_TIMEOUT_MS = 120_000;
 
@@ -62,15 +99,23 @@ export class FlowRunner {
 
   private renewTimer: NodeJS.Timeout | null = null;
   private secretsCache: { values: Map<string, string>; until: number } | null = null;
+  private readonly flows = new Map<number, { flow: FlowRecord | null; until: number }>();
   private readonly writes: Transactor;
+  private readonly finishes: BatchWriter<{ rows: RunStepInput[]; id: number; status: RunStatus; error: string | null; now: number; at: number | undefined }, null>;
 
   constructor(private readonly o: RunnerOptions) {
     this.writes = o.writes ?? o.store;
+    this.finishes = new BatchWriter(this.writes, async (tx, items) => {
+      await tx.saveRunSteps(items.flatMap((i) => i.rows));
+      for (const i of items) await tx.finishRun(i.id, i.status, i.error, i.now, i.at);
+      return items.map(() => null);
+    });
   }
 
-  /** Secrets changed: read them again for the next run. */
+  /** Secrets or flows changed: read them again for the next run. */
   invalidateSecrets(): void {
     this.secretsCache = null;
+    this.flows.clear();
   }
 
   private async secrets(): Promise<Map<string, string>> {
@@ -135,11 +180,13 @@ export class FlowRunner {
           return [];
         });
       }
-      for (const run of claimed) {
-        // A run this process is still executing, whose lease ran out (a step slower than lease_ms): the claim has
-        // just renewed its lease; running it a second time would repeat its steps' side effects.
-        if (this.inflight.has(run.id)) continue;
-        const p = this.execute(run).then(() => undefined, (e) => this.o.log.error({ err: e, runId: run.id }, 'run crashed; its lease will expire and it will resume'))
+      // A run this process is still executing, whose lease ran out (a step slower than lease_ms): the claim has
+      // just renewed its lease; running it a second time would repeat its steps' side effects.
+      const fresh = claimed.filter((run) => !this.inflight.has(run.id));
+      // The captures and step records of the claimed runs, read together (two statements, not two per run).
+      const pre = fresh.length > 1 ? await this.prefetch(fresh).catch(() => undefined) : undefined;
+      for (const run of fresh) {
+        const p = this.execute(run, pre).then(() => undefined, (e) => this.o.log.error({ err: e, runId: run.id }, 'run crashed; its lease will expire and it will resume'))
           .finally(() => { this.inflight.delete(run.id); this.wake(); });
         this.inflight.set(run.id, p);
       }
@@ -156,16 +203,34 @@ export class FlowRunner {
     }
   }
 
+  private async prefetch(runs: RunRecord[]): Promise<Prefetched> {
+    const captures = new Map((await this.o.store.getCaptures([...new Set(runs.map((r) => r.captureId))])).map((c) => [c.id, c]));
+    const steps = new Map<number, RunStepRecord[]>(runs.map((r) => [r.id, []]));
+    for (const s of await this.o.store.listRunStepsOf(runs.map((r) => r.id))) steps.get(s.runId)?.push(s);
+    return { captures, steps };
+  }
+
+  /** A flow as the runner needs it (its id and name), cached for a second; dropped on any flow change. */
+  private async flow(id: number): Promise<FlowRecord | null> {
+    const now = Date.now();
+    const hit = this.flows.get(id);
+    if (hit && hit.until > now) return hit.flow;
+    const flow = await this.o.store.getFlow(id);
+    if (this.flows.size > 10_000) this.flows.clear();
+    this.flows.set(id, { flow, until: now + FLOW_CACHE_MS });
+    return flow;
+  }
+
   /** Runs one claimed run to its next resting state. Exposed for tests. */
-  async execute(run: RunRecord): Promise<RunStatus> {
+  async execute(run: RunRecord, pre?: Prefetched): Promise<RunStatus> {
     const { store, clock } = this.o;
-    const capture = await store.getCapture(run.captureId);
-    const flow = await store.getFlow(run.flowId);
+    const capture = pre?.captures.get(run.captureId) ?? await store.getCapture(run.captureId);
+    const flow = await this.flow(run.flowId);
     if (!capture || !flow) {
       await store.finishRun(run.id, 'failed', 'the capture or the flow was deleted', clock.now());
       return 'failed';
     }
-    const prior = new Map((await store.listRunSteps(run.id)).map((s) => [s.stepId, s]));
+    const prior = new Map((pre?.steps.get(run.id) ?? await store.listRunSteps(run.id)).map((s) => [s.stepId, s]));
     const secrets = await this.secrets();
     const pending: Pending = [];
     const ctx: FlowContext = { capture: captureView(capture), steps: {}, flow: { id: flow.id, name: flow.name }, run: { id: run.id } };
@@ -180,11 +245,8 @@ export class FlowRunner {
     const now = clock.now();
     const [error, at] = walk.status === 'succeeded' ? [null, undefined] : walk.status === 'stopped' ? [walk.reason, undefined]
       : walk.status === 'failed' ? [walk.error, undefined] : [walk.error, walk.at];
-    // The remaining step records and the run's end, in one write.
-    await this.writes.transaction(async (tx) => {
-      for (const r of pending.splice(0)) await tx.saveRunStep(r);
-      await tx.finishRun(run.id, walk.status, error, now, at);
-    });
+    // The remaining step records and the run's end, in one write shared with the runs finishing at the same moment.
+    await this.finishes.write({ rows: pending.splice(0), id: run.id, status: walk.status, error, now, at });
     this.o.onFinished?.(run, walk.status);
     return walk.status;
   }
@@ -238,8 +300,9 @@ export class FlowRunner {
     const attempts = (done?.attempts ?? 0) + 1;
     const started = this.o.clock.now();
     const t0 = performance.now();
-    const rendered = keepSecretRefsOf(step.config ?? {}, renderValue(step.config ?? {}, ctx));
-    const recorded = redactSecretRefs(rendered);
+    const fixed = prepare(step).fixed;
+    const rendered = fixed ? null : keepSecretRefsOf(step.config ?? {}, renderValue(step.config ?? {}, ctx));
+    const recorded = fixed ? fixed.recorded : redactSecretRefs(rendered);
     if (!def) {
       await this.record(pending, run, step, 'failed', recorded, null, `unknown step type "${step.type}"`, attempts, started, 0);
       return { status: 'failed', error: `step ${step.id}: unknown step type "${step.type}"` };
@@ -248,8 +311,14 @@ export class FlowRunner {
     const timer = setTimeout(() => ac.abort(), STEP_TIMEOUT_MS);
     let outcome: StepOutcome;
     try {
-      // Validates the rendered config (a template may have produced something invalid) and runs the step.
-      outcome = await runStep(step.type, rendered, services, ac.signal);
+      if (fixed) {
+        // No templates: validated once for this definition.
+        outcome = fixed.checked.ok ? await runCheckedStep(step.type, fixed.checked.config, fixed.secretNames, services, ac.signal)
+          : { status: 'error', error: `invalid ${step.type} config: ${fixed.checked.problems.join('; ')}`, retryable: false };
+      } else {
+        // Validates the rendered config (a template may have produced something invalid) and runs the step.
+        outcome = await runStep(step.type, rendered, services, ac.signal);
+      }
     } finally {
       clearTimeout(timer);
     }
@@ -281,7 +350,7 @@ export class FlowRunner {
     // An action's effect happened: make its record durable now, with everything before it.
     if (stepRegistry[step.type]?.action) {
       const rows = pending.splice(0);
-      await this.writes.transaction(async (tx) => { for (const r of rows) await tx.saveRunStep(r); });
+      await this.writes.transaction((tx) => tx.saveRunSteps(rows));
     }
   }
 
@@ -360,12 +429,20 @@ export function keepSecretRefsOf(original: unknown, rendered: unknown): unknown 
 /** Replaces every secret value that appears in text by `[secret NAME]`, so run records never hold one. */
 export function scrubSecrets(v: unknown, secrets: Map<string, string>): unknown {
   if (secrets.size === 0) return v;
+  // One look at the value's JSON text instead of a walk over every string (and a copy of every object) in it.
+  let needles = scrubNeedles.get(secrets);
+  if (!needles) scrubNeedles.set(secrets, (needles = [...secrets.values()].filter((x) => x.length >= 4)));
+  if (typeof v !== 'string' && !mayHoldAny(v, needles)) return v;
+  return scrubWalk(v, secrets);
+}
+
+function scrubWalk(v: unknown, secrets: Map<string, string>): unknown {
   if (typeof v === 'string') {
     let s = v;
     for (const [name, value] of secrets) if (value.length >= 4 && s.includes(value)) s = s.split(value).join(`[secret ${name}]`);
     return s;
   }
-  if (Array.isArray(v)) return v.map((x) => scrubSecrets(x, secrets));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrubSecrets(x, secrets)]));
+  if (Array.isArray(v)) return v.map((x) => scrubWalk(x, secrets));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrubWalk(x, secrets)]));
   return v;
 }

@@ -52,7 +52,14 @@ export interface ReceiverStore {
    * hook answers. With a dedup key and window, a capture whose key was seen within the window is a `duplicate`.
    */
   insertCapture(c: CaptureInput, run: { definition: unknown } | null, dedupWindowMs: number | null): Promise<{ captureId: number; runId: number | null; status: CaptureStatus }>;
+  /**
+   * `insertCapture` for many captures without dedup at once (multi-row statements), results in the order given:
+   * the catch hooks' requests of one moment share one write.
+   */
+  insertCaptures(items: { c: CaptureInput; run: { definition: unknown } | null }[]): Promise<{ captureId: number; runId: number | null; status: CaptureStatus }[]>;
   getCapture(id: number): Promise<CaptureRecord | null>;
+  /** The captures with these ids that exist (any order). */
+  getCaptures(ids: number[]): Promise<CaptureRecord[]>;
   listCaptures(flowId: number, limit: number, beforeId?: number): Promise<CaptureRecord[]>;
 
   createRun(r: { flowId: number; captureId: number; origin: RunOrigin; replayOf: number | null; definition: unknown }, now: number, steps?: RunStepInput[]): Promise<RunRecord>;
@@ -60,8 +67,12 @@ export interface ReceiverStore {
   getRun(id: number): Promise<RunRecord | null>;
   listRuns(f: RunFilter): Promise<RunRecord[]>;
   listRunSteps(runId: number): Promise<RunStepRecord[]>;
+  /** The step records of these runs, each run's in `listRunSteps` order. */
+  listRunStepsOf(runIds: number[]): Promise<RunStepRecord[]>;
   /** Inserts or replaces the record of one step of a run. */
   saveRunStep(s: RunStepInput): Promise<void>;
+  /** `saveRunStep` for many records in one statement. */
+  saveRunSteps(rows: RunStepInput[]): Promise<void>;
   finishRun(id: number, status: RunStatus, error: string | null, now: number, nextAttemptAt?: number): Promise<void>;
   releaseRuns(ids: number[], now: number): Promise<void>;
   /** Extends the leases of runs still running (a long run keeps its lease while its process lives). */

@@ -17,9 +17,39 @@ const toCapture = (r: Selectable<CaptureTable>): CaptureRecord => ({
   receivedAt: r.received_at, dedupKey: r.dedup_key, status: r.status as CaptureStatus,
 });
 
+/**
+ * A run keeps the definition it started with, as text; the runs of one flow share one text. Parsed once and shared
+ * (frozen: nothing may change a run's definition), which also lets the runner work out each step's fixed parts once.
+ */
+const parsedDefinitions = new Map<string, unknown>();
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+function parseDefinition(text: string): unknown {
+  let d = parsedDefinitions.get(text);
+  if (d === undefined) {
+    d = deepFreeze(JSON.parse(text) as unknown);
+    if (parsedDefinitions.size >= 64) parsedDefinitions.delete(parsedDefinitions.keys().next().value!);
+    parsedDefinitions.set(text, d);
+  }
+  return d;
+}
+/** The text of a definition object (a flow's, cached while the flow is): stringified once, not per capture. */
+const definitionTexts = new WeakMap<object, string>();
+export function definitionText(d: unknown): string {
+  if (!d || typeof d !== 'object') return JSON.stringify(d);
+  let t = definitionTexts.get(d);
+  if (t === undefined) definitionTexts.set(d, (t = JSON.stringify(d)));
+  return t;
+}
+
 const toRun = (r: Selectable<RunTable>): RunRecord => ({
   id: r.id, flowId: r.flow_id, captureId: r.capture_id, origin: r.origin as RunOrigin, replayOf: r.replay_of,
-  status: r.status as RunStatus, definition: JSON.parse(r.definition), nextAttemptAt: r.next_attempt_at,
+  status: r.status as RunStatus, definition: parseDefinition(r.definition), nextAttemptAt: r.next_attempt_at,
   leaseUntil: r.lease_until, error: r.error, createdAt: r.created_at, startedAt: r.started_at, finishedAt: r.finished_at,
   updatedAt: r.updated_at,
 });
@@ -94,12 +124,51 @@ export abstract class SqlReceiverStore implements ReceiverStore {
     const [runRow] = await this.raw<{ id: number }>(
       `INSERT INTO runs (flow_id, capture_id, origin, replay_of, status, definition, next_attempt_at, lease_until, error, created_at, started_at, finished_at, updated_at)
        VALUES (?, ?, 'capture', NULL, 'queued', ?, ?, NULL, NULL, ?, NULL, NULL, ?) RETURNING id`,
-      [c.flowId, r!.id, JSON.stringify(run.definition), c.receivedAt, c.receivedAt, c.receivedAt]);
+      [c.flowId, r!.id, definitionText(run.definition), c.receivedAt, c.receivedAt, c.receivedAt]);
     return { captureId: r!.id, runId: runRow!.id, status };
+  }
+  async insertCaptures(items: { c: CaptureInput; run: { definition: unknown } | null }[]): Promise<{ captureId: number; runId: number | null; status: CaptureStatus }[]> {
+    const out: { captureId: number; runId: number | null; status: CaptureStatus }[] = [];
+    // At most 64 rows per statement: few distinct statement texts to prepare and cache.
+    for (let k = 0; k < items.length; k += 64) {
+      const part = items.slice(k, k + 64);
+      const params: unknown[] = [];
+      for (const { c, run } of part) {
+        params.push(c.flowId, c.method, c.path, c.query, JSON.stringify(c.rawHeaders), c.body, c.contentType, c.remoteAddress, c.receivedAt, c.dedupKey, run ? 'queued' : 'off');
+      }
+      // AUTOINCREMENT ids grow in the order rows are inserted (the VALUES order): sorted, they pair with `part`.
+      const ids = (await this.raw<{ id: number }>(
+        `INSERT INTO captures (flow_id, method, path, query, raw_headers, body, content_type, remote_address, received_at, dedup_key, status)
+         VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')} RETURNING id`, params)).map((r) => r.id).sort((a, b) => a - b);
+      const withRun = part.flatMap((it, i) => (it.run ? [i] : []));
+      const runIds = new Map<number, number>();
+      if (withRun.length) {
+        const rp: unknown[] = [];
+        for (const i of withRun) {
+          const { c, run } = part[i]!;
+          rp.push(c.flowId, ids[i], definitionText(run!.definition), c.receivedAt, c.receivedAt, c.receivedAt);
+        }
+        const rids = (await this.raw<{ id: number }>(
+          `INSERT INTO runs (flow_id, capture_id, origin, replay_of, status, definition, next_attempt_at, lease_until, error, created_at, started_at, finished_at, updated_at)
+           VALUES ${withRun.map(() => "(?, ?, 'capture', NULL, 'queued', ?, ?, NULL, NULL, ?, NULL, NULL, ?)").join(', ')} RETURNING id`, rp)).map((r) => r.id).sort((a, b) => a - b);
+        withRun.forEach((i, j) => runIds.set(i, rids[j]!));
+      }
+      part.forEach((it, i) => out.push({ captureId: ids[i]!, runId: runIds.get(i) ?? null, status: it.run ? 'queued' : 'off' }));
+    }
+    return out;
   }
   async getCapture(id: number): Promise<CaptureRecord | null> {
     const [r] = await this.raw<Selectable<CaptureTable>>('SELECT * FROM captures WHERE id = ?', [id]);
     return r ? toCapture(r) : null;
+  }
+  async getCaptures(ids: number[]): Promise<CaptureRecord[]> {
+    const out: CaptureRecord[] = [];
+    for (let k = 0; k < ids.length; k += 64) {
+      const part = ids.slice(k, k + 64);
+      const rows = await this.raw<Selectable<CaptureTable>>(`SELECT * FROM captures WHERE id IN (${part.map(() => '?').join(', ')})`, part);
+      for (const r of rows) out.push(toCapture(r));
+    }
+    return out;
   }
   async listCaptures(flowId: number, limit: number, beforeId?: number): Promise<CaptureRecord[]> {
     let q = this.db.selectFrom('captures').selectAll().where('flow_id', '=', flowId);
@@ -156,6 +225,15 @@ export abstract class SqlReceiverStore implements ReceiverStore {
   async listRunSteps(runId: number): Promise<RunStepRecord[]> {
     return (await this.raw<Selectable<RunStepTable>>('SELECT * FROM run_steps WHERE run_id = ? ORDER BY id', [runId])).map(toStep);
   }
+  async listRunStepsOf(runIds: number[]): Promise<RunStepRecord[]> {
+    const out: RunStepRecord[] = [];
+    for (let k = 0; k < runIds.length; k += 64) {
+      const part = runIds.slice(k, k + 64);
+      const rows = await this.raw<Selectable<RunStepTable>>(`SELECT * FROM run_steps WHERE run_id IN (${part.map(() => '?').join(', ')}) ORDER BY id`, part);
+      for (const r of rows) out.push(toStep(r));
+    }
+    return out;
+  }
   async saveRunStep(s: RunStepInput): Promise<void> {
     const row = {
       run_id: s.runId, step_id: s.stepId, step_type: s.stepType, status: s.status,
@@ -168,6 +246,21 @@ export abstract class SqlReceiverStore implements ReceiverStore {
        ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, input = excluded.input, output = excluded.output,
          error = excluded.error, attempts = excluded.attempts, started_at = excluded.started_at, duration_ms = excluded.duration_ms`,
       [row.run_id, row.step_id, row.step_type, row.status, row.input, row.output, row.error, row.attempts, row.started_at, row.duration_ms]);
+  }
+  async saveRunSteps(rows: RunStepInput[]): Promise<void> {
+    for (let k = 0; k < rows.length; k += 32) {
+      const part = rows.slice(k, k + 32);
+      const params: unknown[] = [];
+      for (const s of part) {
+        params.push(s.runId, s.stepId, s.stepType, s.status, s.input === undefined ? null : JSON.stringify(s.input),
+          s.output === undefined ? null : JSON.stringify(s.output), s.error, s.attempts, s.startedAt, s.durationMs);
+      }
+      await this.raw(
+        `INSERT INTO run_steps (run_id, step_id, step_type, status, input, output, error, attempts, started_at, duration_ms)
+         VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+         ON CONFLICT (run_id, step_id) DO UPDATE SET status = excluded.status, input = excluded.input, output = excluded.output,
+           error = excluded.error, attempts = excluded.attempts, started_at = excluded.started_at, duration_ms = excluded.duration_ms`, params);
+    }
   }
   async finishRun(id: number, status: RunStatus, error: string | null, now: number, nextAttemptAt?: number): Promise<void> {
     const done = status === 'succeeded' || status === 'failed' || status === 'stopped';

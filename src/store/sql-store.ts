@@ -2,7 +2,7 @@
  * The Store on Kysely. Written in the SQL that SQLite and PostgreSQL share; dialect specifics are kept to
  * `onConflict` and `returning`, which Kysely compiles for both.
  */
-import { Kysely, sql, type Selectable, type Transaction } from 'kysely';
+import { CompiledQuery, Kysely, sql, type Selectable, type Transaction } from 'kysely';
 import type { AlertTable, AttemptTable, DB, DeliveryTable, ExperimentTable, TriggerTable, WebhookTable } from './schema.js';
 import type {
   AlertInput, AlertRecord, AttemptFilter, AttemptRecord, AttemptResult, ClaimOptions, DeliveryFilter, DeliveryInput,
@@ -83,6 +83,11 @@ function toToken(r: { id: number; name: string; role: string; prefix: string; cr
 
 const tokenColumns = ['id', 'name', 'role', 'prefix', 'created_at', 'last_used_at', 'revoked_at'] as const;
 
+// Fixed statements, compiled once (the group commit runs one savepoint per operation).
+const SAVEPOINT = CompiledQuery.raw('SAVEPOINT sy_op');
+const RELEASE = CompiledQuery.raw('RELEASE SAVEPOINT sy_op');
+const ROLLBACK_TO = CompiledQuery.raw('ROLLBACK TO SAVEPOINT sy_op');
+
 export class SqlStore extends SqlAlertingStore implements Store {
   constructor(db: Kysely<DB>, inTransaction = false, protected readonly boxes: BoxHolder = { box: null }) {
     super(db, inTransaction);
@@ -95,14 +100,14 @@ export class SqlStore extends SqlAlertingStore implements Store {
 
   async savepoint<T>(fn: () => Promise<T>): Promise<T> {
     if (!this.inTransaction) throw new Error('savepoint() needs a transaction');
-    await sql`SAVEPOINT sy_op`.execute(this.db);
+    await this.db.executeQuery(SAVEPOINT);
     try {
       const v = await fn();
-      await sql`RELEASE SAVEPOINT sy_op`.execute(this.db);
+      await this.db.executeQuery(RELEASE);
       return v;
     } catch (e) {
-      await sql`ROLLBACK TO SAVEPOINT sy_op`.execute(this.db);
-      await sql`RELEASE SAVEPOINT sy_op`.execute(this.db);
+      await this.db.executeQuery(ROLLBACK_TO);
+      await this.db.executeQuery(RELEASE);
       throw e;
     }
   }

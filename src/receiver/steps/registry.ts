@@ -22,7 +22,7 @@ import { postSlackStep } from './post_slack/index.js';
 import { SecretScope, secretRefNames } from './secrets.js';
 import { sendEmailStep } from './send_email/index.js';
 
-export { redactSecretRefs, resolveSecretRefs, SecretScope, MissingSecretError, isSecretRef, type SecretRef } from './secrets.js';
+export { redactSecretRefs, resolveSecretRefs, SecretScope, MissingSecretError, isSecretRef, secretRefNames, type SecretRef } from './secrets.js';
 
 export interface StepDefinition<C> {
   type: string;
@@ -114,12 +114,21 @@ export function validateStepConfig(type: string, config: unknown): ValidationRes
 export async function runStep(type: string, config: unknown, services: StepServices, signal: AbortSignal): Promise<StepOutcome> {
   const checked = validateStepConfig(type, config);
   if (!checked.ok) return fail(`invalid ${type} config: ${checked.problems.join('; ')}`, false);
-  const def = stepRegistry[type]!;
+  return runCheckedStep(type, checked.config, secretRefNames(config), services, signal);
+}
+
+/**
+ * `runStep` for a config already validated (and normalised) by `validateStepConfig`: the runner checks a config
+ * without templates once per flow definition instead of once per run. `secretNames`: the references in the config.
+ */
+export async function runCheckedStep(type: string, checkedConfig: unknown, secretNames: readonly string[], services: StepServices, signal: AbortSignal): Promise<StepOutcome> {
+  const def = stepRegistry[type];
+  if (!def) return fail(`unknown step type ${JSON.stringify(type)}`, false);
   const scope = new SecretScope((name) => services.secret(name));
-  for (const name of secretRefNames(config)) scope.remember(name);
+  for (const name of secretNames) scope.remember(name);
   let outcome: StepOutcome;
   try {
-    outcome = await def.run(checked.config, services, signal);
+    outcome = await def.run(checkedConfig, services, signal);
   } catch (e) {
     outcome = fail(`step ${type} failed unexpectedly: ${errorMessage(e)}`, def.action);
   }

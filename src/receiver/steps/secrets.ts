@@ -65,6 +65,8 @@ function mapDeep(value: unknown, leaf: (v: unknown) => unknown, mapKey: (k: stri
 export class SecretScope {
   readonly #lookup: SecretLookup;
   readonly #used = new Map<string, string>();
+  /** The forms of the used values to scrub, longest value first (computed once per set of used secrets). */
+  #forms: { name: string; forms: string[] }[] | null = null;
 
   constructor(lookup: SecretLookup) {
     this.#lookup = lookup;
@@ -78,14 +80,25 @@ export class SecretScope {
   /** Remembers a secret's value for scrubbing without resolving a reference (e.g. for a runner-level safety net). */
   remember(name: string): void {
     const v = this.#lookup(name);
-    if (v !== undefined) this.#used.set(name, v);
+    if (v !== undefined) this.#use(name, v);
   }
 
   #value(name: string): string {
     const v = this.#lookup(name);
     if (v === undefined) throw new MissingSecretError(name);
-    this.#used.set(name, v);
+    this.#use(name, v);
     return v;
+  }
+
+  #use(name: string, v: string): void {
+    if (this.#used.get(name) !== v) { this.#used.set(name, v); this.#forms = null; }
+  }
+
+  #scrubForms(): { name: string; forms: string[] }[] {
+    if (this.#forms) return this.#forms;
+    const pairs = [...this.#used].filter(([, v]) => v !== '').sort((a, b) => b[1].length - a[1].length);
+    this.#forms = pairs.map(([name, value]) => ({ name, forms: formsOf(value) }));
+    return this.#forms;
   }
 
   /** Names of the secrets resolved so far. */
@@ -95,22 +108,60 @@ export class SecretScope {
 
   /** `text` with every used secret's value (raw, URL-encoded or JSON-escaped) replaced by `[secret NAME]`. */
   scrubText(text: string): string {
-    const pairs = [...this.#used].filter(([, v]) => v !== '').sort((a, b) => b[1].length - a[1].length);
     let out = text;
-    for (const [name, value] of pairs) {
-      const forms = new Set([value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1)]);
-      for (const form of forms) if (form !== '') out = out.split(form).join(`[secret ${name}]`);
+    for (const { name, forms } of this.#scrubForms()) {
+      for (const form of forms) if (out.includes(form)) out = out.split(form).join(`[secret ${name}]`);
     }
     return out;
   }
 
-  /** A copy of a JSON-like value with secret values scrubbed from every string (keys included). */
+  /** A copy of a JSON-like value with secret values scrubbed from every string (keys included); the value itself
+   *  when no string in it holds one (checked on its JSON text, one pass, instead of a walk over every string). */
   scrub<T>(value: T): T {
     if (this.#used.size === 0) return value;
+    if (!mayHoldAny(value, this.#scrubForms().flatMap((f) => f.forms))) return value;
     const text = (s: string) => this.scrubText(s);
     return mapDeep(value, (v) => (typeof v === 'string' ? text(v) : v), text) as T;
   }
 }
+
+/**
+ * false only when no string (value or key) anywhere in `value` contains one of `needles`: JSON escapes strings
+ * character by character, so a string containing a needle has JSON text containing the needle's JSON escape.
+ * Anything JSON cannot render, or a needle with a lone surrogate half, answers true (the caller walks the value).
+ */
+export function mayHoldAny(value: unknown, needles: readonly string[]): boolean {
+  if (needles.length === 0) return false;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    return true;
+  }
+  if (json === undefined) return typeof value !== 'undefined';
+  for (const n of needles) {
+    const e = escapedOf(n);
+    if (e === null || json.includes(e)) return true;
+  }
+  return false;
+}
+
+/** Small memo tables keyed by secret values (a few secrets, used by every step of every run). */
+function memo<T>(max: number, f: (v: string) => T): (v: string) => T {
+  const m = new Map<string, T>();
+  return (v) => {
+    let r = m.get(v);
+    if (r === undefined) {
+      if (m.size >= max) m.clear();
+      m.set(v, (r = f(v)));
+    }
+    return r;
+  };
+}
+/** The forms of a secret value scrubbed from text: raw, URL-encoded, JSON-escaped. */
+const formsOf = memo(1024, (value: string) => [...new Set([value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1)])].filter((f) => f !== ''));
+/** A needle as it appears inside JSON text; null for one with a lone surrogate half (no reliable escape). */
+const escapedOf = memo(1024, (n: string): string | null => (/[\ud800-\udfff]/.test(n) ? null : JSON.stringify(n).slice(1, -1)));
 
 /** Replaces secret references by their values (throws MissingSecretError for an unset one). */
 export function resolveSecretRefs<T>(config: T, secret: SecretLookup): Resolved<T> {
