@@ -11,6 +11,7 @@ import type { AlertChannelRecord, AlertRecord, NotificationJob, Store } from '..
 import type { HttpClient } from '../receiver/services/http.js';
 import { describeHttpFailure, requestLabel } from '../receiver/steps/common.js';
 import { EmailSendError } from '../receiver/services/email.js';
+import { Waker } from '../loop/waker.js';
 
 export class NotifyError extends Error {
   constructor(message: string, readonly retryable: boolean) { super(message); }
@@ -40,8 +41,8 @@ export function alertText(a: AlertRecord, baseUrl: string): string {
 
 export class AlertNotifier {
   private running = false;
-  private wakeResolve: (() => void) | null = null;
-  private woken = false;
+  // At most a second asleep: alerts raised by other processes (or rows due by a test's fake clock) are seen soon.
+  private readonly waker = new Waker(1000);
   private loopDone: Promise<void> | null = null;
   private ticking: Promise<number> | null = null;
 
@@ -135,27 +136,7 @@ export class AlertNotifier {
   }
 
   wake(): void {
-    this.woken = true;
-    const r = this.wakeResolve;
-    if (r) setImmediate(r);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.woken) { this.woken = false; return Promise.resolve(); }
-    return new Promise((resolve) => {
-      let settled = false;
-      const done = () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(t);
-        if (this.wakeResolve === done) this.wakeResolve = null;
-        this.woken = false;
-        resolve();
-      };
-      // At most a second: alerts raised by other processes (or rows due by a test's fake clock) are seen soon.
-      const t = setTimeout(done, Math.max(1, Math.min(ms, 1000)));
-      this.wakeResolve = done;
-    });
+    this.waker.wake();
   }
 
   private async loop(): Promise<void> {
@@ -164,14 +145,14 @@ export class AlertNotifier {
       if (!this.running) break;
       if (n > 0) continue;
       const next = await this.o.store.nextAlertNotificationDueAt().catch(() => null);
-      await this.sleep(next === null ? 1000 : next - this.o.clock.now());
+      await this.waker.sleep(next === null ? 1000 : next - this.o.clock.now());
     }
   }
 
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.wakeResolve?.();
+    this.waker.interrupt();
     await this.loopDone;
     await this.ticking;
   }

@@ -16,6 +16,7 @@ import type { CaptureRecord, FlowRecord, RunRecord, RunStatus, RunStepInput, Run
 import type { Transactor } from '../store/group-commit.js';
 import { captureView } from './capture-view.js';
 import { BatchWriter } from './batch-writer.js';
+import { Waker } from '../loop/waker.js';
 import { isSecretRef, redactSecretRefs, runCheckedStep, runStep, secretRefNames, stepRegistry, validateStepConfig } from './steps/registry.js';
 import { mayHoldAny } from './steps/secrets.js';
 
@@ -93,8 +94,7 @@ const STEP_TIMEOUT_MS = 120_000;
 export class FlowRunner {
   private running = false;
   private inflight = new Map<number, Promise<void>>();
-  private wakeResolve: (() => void) | null = null;
-  private woken = false;
+  private readonly waker = new Waker(30_000);
   private loopDone: Promise<void> | null = null;
 
   private renewTimer: NodeJS.Timeout | null = null;
@@ -145,28 +145,7 @@ export class FlowRunner {
   }
 
   wake(): void {
-    this.woken = true;
-    const r = this.wakeResolve;
-    if (r) setImmediate(r);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.woken) { this.woken = false; return Promise.resolve(); }
-    return new Promise((resolve) => {
-      // Two wake() calls schedule this sleep's `done` twice; by the second, the loop may already sleep again with a
-      // new `done`, which a stale one must not unregister (the loop would then miss every wake-up until its timer).
-      let settled = false;
-      const done = () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(t);
-        if (this.wakeResolve === done) this.wakeResolve = null;
-        this.woken = false;
-        resolve();
-      };
-      const t = setTimeout(done, Math.max(1, Math.min(ms, 30_000)));
-      this.wakeResolve = done;
-    });
+    this.waker.wake();
   }
 
   private async loop(): Promise<void> {
@@ -195,11 +174,11 @@ export class FlowRunner {
       // Every slot busy: a finishing run wakes the loop. Asking the store when the next run is due would spin
       // here (a queued run is already due, but there is no room to claim it).
       if (this.inflight.size >= this.o.concurrency) {
-        await this.sleep(30_000);
+        await this.waker.sleep(30_000);
         continue;
       }
       const next = await this.o.store.nextRunDueAt().catch(() => null);
-      await this.sleep(next === null ? 30_000 : next - this.o.clock.now());
+      await this.waker.sleep(next === null ? 30_000 : next - this.o.clock.now());
     }
   }
 
@@ -401,7 +380,7 @@ export class FlowRunner {
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.wakeResolve?.();
+    this.waker.interrupt();
     await this.loopDone;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.idle(), new Promise<void>((r) => { timer = setTimeout(r, graceMs); })]);
