@@ -74,6 +74,9 @@ function toAlert(r: Row<AlertTable>): AlertRecord {
 
 const OPEN_STATUSES = ['pending', 'delivering', 'failed'] as const;
 
+/** Up to this many active webhooks, a claim asks each for its due rows; beyond, it scans the whole queue once. */
+const CLAIM_PER_WEBHOOK_MAX = 64;
+
 function toToken(r: { id: number; name: string; role: string; prefix: string; created_at: number; last_used_at: number | null; revoked_at: number | null }): TokenRecord {
   return {
     id: r.id, name: r.name, role: r.role as TokenRole, prefix: r.prefix, createdAt: r.created_at,
@@ -333,64 +336,139 @@ export class SqlStore extends SqlReceiverStore implements Store {
   async claimDeliveries(now: number, limit: number, leaseUntil: number, opts: ClaimOptions = { excludeWebhooks: [] }): Promise<DeliveryRecord[]> {
     return this.transaction(async (tx) => {
       const self = tx as SqlStore;
-      const exclude = opts.excludeWebhooks.length ? opts.excludeWebhooks : [-1];
-      const n = opts.roomFor ? limit * 4 : limit;
-      // Two index-ordered scans (due queued rows; expired leases) instead of one OR that sorts the whole backlog.
-      // (INDEXED BY is SQLite's; the PostgreSQL store claims with its own FOR UPDATE SKIP LOCKED query.)
-      const eligible = sql`
-          AND (w.id IS NULL OR (w.paused = 0 AND w.disabled_at IS NULL))
-          AND (d.webhook_id IS NULL OR d.webhook_id NOT IN (${sql.join(exclude)}))
-          AND (w.id IS NULL OR w.fifo = 0 OR d.id = (
-                SELECT MIN(o.id) FROM deliveries o
-                WHERE o.webhook_id = d.webhook_id AND o.status IN ('pending', 'delivering', 'failed')))`;
-      const queued = await sql<{ id: number; webhook_id: number | null; at: number }>`
-        SELECT d.id, d.webhook_id, d.next_attempt_at AS at FROM deliveries d INDEXED BY deliveries_queued
-        LEFT JOIN webhooks w ON w.id = d.webhook_id
-        WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= ${now} ${eligible}
-        ORDER BY d.next_attempt_at, d.id LIMIT ${n}`.execute(self.db);
-      const leased = await sql<{ id: number; webhook_id: number | null; at: number }>`
-        SELECT d.id, d.webhook_id, d.lease_until AS at FROM deliveries d INDEXED BY deliveries_leased
-        LEFT JOIN webhooks w ON w.id = d.webhook_id
-        WHERE d.status = 'delivering' AND d.lease_until <= ${now} ${eligible}
-        ORDER BY d.lease_until, d.id LIMIT ${n}`.execute(self.db);
-      const due = { rows: leased.rows.length ? [...leased.rows, ...queued.rows].sort((a, b) => a.at - b.at || a.id - b.id) : queued.rows };
-      // Respect each webhook's room: what does not fit stays pending, untouched, for a later claim.
-      const room = new Map<number, number>();
-      const picked: number[] = [];
-      for (const d of due.rows) {
-        if (picked.length >= limit) break;
-        if (d.webhook_id !== null && opts.roomFor) {
-          const left = room.get(d.webhook_id) ?? opts.roomFor(d.webhook_id);
-          if (left <= 0) continue;
-          room.set(d.webhook_id, left - 1);
-        }
-        picked.push(d.id);
-      }
+      const hooks = await self.raw<{ id: number; fifo: number }>(
+        'SELECT id, fifo FROM webhooks WHERE paused = 0 AND disabled_at IS NULL ORDER BY id', []);
+      const picked = hooks.length > CLAIM_PER_WEBHOOK_MAX
+        ? await self.claimScan(now, limit, opts)
+        : await self.claimPerWebhook(now, limit, hooks, opts);
       if (picked.length === 0) return [];
-      const rows = await self.db.updateTable('deliveries')
-        .set({ status: 'delivering', lease_until: leaseUntil, updated_at: now })
-        .where('id', 'in', picked).returningAll().execute();
+      const rows = await self.raw<Row<DeliveryTable>>(
+        `UPDATE deliveries SET status = 'delivering', lease_until = ?, updated_at = ?
+         WHERE id IN (SELECT value FROM json_each(?)) RETURNING *`, [leaseUntil, now, JSON.stringify(picked)]);
       return rows.map(toDelivery).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id);
     });
+  }
+
+  /**
+   * Each active webhook with room is asked for its own due rows (index deliveries_webhook_queued: a seek and at
+   * most `room` rows read), so saturated webhooks cost nothing and nothing is read only to be skipped. Expired
+   * leases and deliveries of deleted webhooks come from their own (normally empty) index ranges.
+   */
+  private async claimPerWebhook(now: number, limit: number, hooks: { id: number; fifo: number }[], opts: ClaimOptions): Promise<number[]> {
+    const excluded = new Set(opts.excludeWebhooks);
+    const active = new Set<number>();
+    const roomOf = new Map<number, number>();
+    const due: { id: number; webhook_id: number | null; at: number }[] = [];
+    for (const h of hooks) {
+      active.add(h.id);
+      if (excluded.has(h.id)) continue;
+      const room = Math.min(limit, opts.roomFor ? opts.roomFor(h.id) : limit);
+      roomOf.set(h.id, room);
+      if (room <= 0) continue;
+      if (h.fifo === 1) {
+        // FIFO: only the webhook's oldest open delivery, and only when it is due (or its lease expired).
+        const [o] = await this.raw<{ id: number; status: string; next_attempt_at: number; lease_until: number | null }>(
+          `SELECT id, status, next_attempt_at, lease_until FROM deliveries INDEXED BY deliveries_open
+           WHERE webhook_id = ? AND status IN ('pending', 'delivering', 'failed') ORDER BY id LIMIT 1`, [h.id]);
+        if (o && o.status !== 'delivering' && o.next_attempt_at <= now) due.push({ id: o.id, webhook_id: h.id, at: o.next_attempt_at });
+        else if (o && o.status === 'delivering' && o.lease_until !== null && o.lease_until <= now) due.push({ id: o.id, webhook_id: h.id, at: o.lease_until });
+        continue;
+      }
+      const rows = await this.raw<{ id: number; at: number }>(
+        `SELECT id, next_attempt_at AS at FROM deliveries INDEXED BY deliveries_webhook_queued
+         WHERE webhook_id = ? AND status IN ('pending', 'failed') AND next_attempt_at <= ?
+         ORDER BY next_attempt_at, id LIMIT ?`, [h.id, now, room]);
+      for (const r of rows) due.push({ id: r.id, webhook_id: h.id, at: r.at });
+    }
+    const orphans = await this.raw<{ id: number; at: number }>(
+      `SELECT id, next_attempt_at AS at FROM deliveries INDEXED BY deliveries_webhook_queued
+       WHERE webhook_id IS NULL AND status IN ('pending', 'failed') AND next_attempt_at <= ?
+       ORDER BY next_attempt_at, id LIMIT ?`, [now, limit]);
+    for (const r of orphans) due.push({ id: r.id, webhook_id: null, at: r.at });
+    const leased = await this.raw<{ id: number; webhook_id: number | null; at: number }>(
+      `SELECT id, webhook_id, lease_until AS at FROM deliveries INDEXED BY deliveries_leased
+       WHERE status = 'delivering' AND lease_until <= ? ORDER BY lease_until, id LIMIT ?`, [now, limit * 4]);
+    const fifo = new Set(hooks.filter((h) => h.fifo === 1).map((h) => h.id));
+    for (const r of leased) {
+      // FIFO webhooks' expired leases were considered above (their head only); paused or disabled: they wait.
+      if (r.webhook_id !== null && (!active.has(r.webhook_id) || fifo.has(r.webhook_id))) continue;
+      due.push(r);
+    }
+    due.sort((a, b) => a.at - b.at || a.id - b.id);
+    const picked: number[] = [];
+    const seen = new Set<number>();
+    for (const d of due) {
+      if (picked.length >= limit) break;
+      if (seen.has(d.id)) continue;
+      if (d.webhook_id !== null) {
+        const left = roomOf.get(d.webhook_id) ?? 0;
+        if (left <= 0) continue;
+        roomOf.set(d.webhook_id, left - 1);
+      }
+      seen.add(d.id);
+      picked.push(d.id);
+    }
+    return picked;
+  }
+
+  /** The claim for many webhooks: two index-ordered scans of the whole queue, skipping what does not fit. */
+  private async claimScan(now: number, limit: number, opts: ClaimOptions): Promise<number[]> {
+    const exclude = opts.excludeWebhooks.length ? opts.excludeWebhooks : [-1];
+    const n = opts.roomFor ? limit * 4 : limit;
+    // Two index-ordered scans (due queued rows; expired leases) instead of one OR that sorts the whole backlog.
+    // (INDEXED BY is SQLite's; the PostgreSQL store claims with its own FOR UPDATE SKIP LOCKED query.)
+    const eligible = sql`
+        AND (w.id IS NULL OR (w.paused = 0 AND w.disabled_at IS NULL))
+        AND (d.webhook_id IS NULL OR d.webhook_id NOT IN (${sql.join(exclude)}))
+        AND (w.id IS NULL OR w.fifo = 0 OR d.id = (
+              SELECT MIN(o.id) FROM deliveries o
+              WHERE o.webhook_id = d.webhook_id AND o.status IN ('pending', 'delivering', 'failed')))`;
+    const queued = await sql<{ id: number; webhook_id: number | null; at: number }>`
+      SELECT d.id, d.webhook_id, d.next_attempt_at AS at FROM deliveries d INDEXED BY deliveries_queued
+      LEFT JOIN webhooks w ON w.id = d.webhook_id
+      WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= ${now} ${eligible}
+      ORDER BY d.next_attempt_at, d.id LIMIT ${n}`.execute(this.db);
+    const leased = await sql<{ id: number; webhook_id: number | null; at: number }>`
+      SELECT d.id, d.webhook_id, d.lease_until AS at FROM deliveries d INDEXED BY deliveries_leased
+      LEFT JOIN webhooks w ON w.id = d.webhook_id
+      WHERE d.status = 'delivering' AND d.lease_until <= ${now} ${eligible}
+      ORDER BY d.lease_until, d.id LIMIT ${n}`.execute(this.db);
+    const due = leased.rows.length ? [...leased.rows, ...queued.rows].sort((a, b) => a.at - b.at || a.id - b.id) : queued.rows;
+    // Respect each webhook's room: what does not fit stays pending, untouched, for a later claim.
+    const room = new Map<number, number>();
+    const picked: number[] = [];
+    for (const d of due) {
+      if (picked.length >= limit) break;
+      if (d.webhook_id !== null && opts.roomFor) {
+        const left = room.get(d.webhook_id) ?? opts.roomFor(d.webhook_id);
+        if (left <= 0) continue;
+        room.set(d.webhook_id, left - 1);
+      }
+      picked.push(d.id);
+    }
+    return picked;
   }
   async recordAttempts(results: AttemptResult[], now: number, disableFailingSince?: number): Promise<RecordOutcome> {
     if (results.length === 0) return { disabledWebhooks: [] };
     return this.transaction(async (tx) => {
       const self = tx as SqlStore;
-      await self.db.insertInto('delivery_attempts').values(results.map(({ attempt: a }) => ({
-        delivery_id: a.deliveryId, webhook_id: a.webhookId, attempt: a.attempt, started_at: a.startedAt,
-        duration_ms: a.durationMs, status_code: a.statusCode, outcome: a.outcome, error: a.error,
-        response_body: a.responseBody, remote_address: a.remoteAddress, url: a.url,
-        request_headers: JSON.stringify(a.requestHeaders),
-        response_headers: a.responseHeaders ? JSON.stringify(a.responseHeaders) : null,
-      }))).execute();
-      for (const r of results) {
-        await self.db.updateTable('deliveries').set({
-          status: r.status, attempts: r.attempt.attempt, lease_until: null, last_status: r.attempt.statusCode,
-          last_error: r.attempt.error, updated_at: now,
-          ...(r.nextAttemptAt !== null ? { next_attempt_at: r.nextAttemptAt } : {}),
-        }).where('id', '=', r.attempt.deliveryId).execute();
-      }
+      // Two statements whatever the batch size (one text each, so prepared once): the rows travel as one JSON array.
+      await self.raw(
+        `INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt, started_at, duration_ms, status_code, outcome, error,
+           response_body, remote_address, url, request_headers, response_headers)
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9,
+           value->>10, value->>11, value->>12 FROM json_each(?)`,
+        [JSON.stringify(results.map(({ attempt: a }) => [
+          a.deliveryId, a.webhookId, a.attempt, a.startedAt, a.durationMs, a.statusCode, a.outcome, a.error, a.responseBody,
+          a.remoteAddress, a.url, JSON.stringify(a.requestHeaders), a.responseHeaders ? JSON.stringify(a.responseHeaders) : null,
+        ]))]);
+      await self.raw(
+        `UPDATE deliveries SET status = j.value->>1, attempts = j.value->>2, lease_until = NULL, last_status = j.value->>3,
+           last_error = j.value->>4, updated_at = ?, next_attempt_at = COALESCE(j.value->>5, deliveries.next_attempt_at)
+         FROM json_each(?) AS j WHERE deliveries.id = j.value->>0`,
+        [now, JSON.stringify(results.map((r) => [
+          r.attempt.deliveryId, r.status, r.attempt.attempt, r.attempt.statusCode, r.attempt.error, r.nextAttemptAt,
+        ]))]);
       // Each webhook's run of failures: cleared by any success, started by the first failure after one.
       const healthy = new Set<number>();
       const failing = new Map<number, number>();
