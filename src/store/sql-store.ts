@@ -5,7 +5,7 @@
 import { Kysely, sql, type Selectable, type Transaction } from 'kysely';
 import type { AlertTable, AttemptTable, DB, DeliveryTable, ExperimentTable, TriggerTable, WebhookTable } from './schema.js';
 import type {
-  AlertInput, AlertRecord, AttemptFilter, AttemptRecord, AttemptResult, ClaimOptions, DeliveryFilter, DeliveryInput,
+  AlertInput, AlertRecord, AttemptFilter, ClaimRequest, AttemptRecord, AttemptResult, ClaimOptions, DeliveryFilter, DeliveryInput,
   DeliveryRecord, DeliveryStatus, ExperimentInput, ExperimentRecord, OutboxStats, RecordOutcome, RetrySpec,
   SignatureScheme, Store, TaskRecord, TokenRecord, TokenRole, TriggerInput, TriggerMatch, TriggerRecord, WebhookInput,
   WebhookPatch, WebhookRecord, WorkspaceRecord,
@@ -334,19 +334,22 @@ export class SqlStore extends SqlReceiverStore implements Store {
     return out.map((r) => r.id);
   }
   async claimDeliveries(now: number, limit: number, leaseUntil: number, opts: ClaimOptions = { excludeWebhooks: [] }): Promise<DeliveryRecord[]> {
-    return this.transaction(async (tx) => {
-      const self = tx as SqlStore;
-      const hooks = await self.raw<{ id: number; fifo: number }>(
-        'SELECT id, fifo FROM webhooks WHERE paused = 0 AND disabled_at IS NULL ORDER BY id', []);
-      const picked = hooks.length > CLAIM_PER_WEBHOOK_MAX
-        ? await self.claimScan(now, limit, opts)
-        : await self.claimPerWebhook(now, limit, hooks, opts);
-      if (picked.length === 0) return [];
-      const rows = await self.raw<Row<DeliveryTable>>(
-        `UPDATE deliveries SET status = 'delivering', lease_until = ?, updated_at = ?
-         WHERE id IN (SELECT value FROM json_each(?)) RETURNING *`, [leaseUntil, now, JSON.stringify(picked)]);
-      return rows.map(toDelivery).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id);
-    });
+    return this.transaction((tx) => (tx as SqlStore).claimIn(now, limit, leaseUntil, opts));
+  }
+
+  /** The claim, inside a transaction. */
+  private async claimIn(now: number, limit: number, leaseUntil: number, opts: ClaimOptions): Promise<DeliveryRecord[]> {
+    if (limit <= 0) return [];
+    const hooks = await this.raw<{ id: number; fifo: number }>(
+      'SELECT id, fifo FROM webhooks WHERE paused = 0 AND disabled_at IS NULL ORDER BY id', []);
+    const picked = hooks.length > CLAIM_PER_WEBHOOK_MAX
+      ? await this.claimScan(now, limit, opts)
+      : await this.claimPerWebhook(now, limit, hooks, opts);
+    if (picked.length === 0) return [];
+    const rows = await this.raw<Row<DeliveryTable>>(
+      `UPDATE deliveries SET status = 'delivering', lease_until = ?, updated_at = ?
+       WHERE id IN (SELECT value FROM json_each(?)) RETURNING *`, [leaseUntil, now, JSON.stringify(picked)]);
+    return rows.map(toDelivery).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id);
   }
 
   /**
@@ -448,10 +451,19 @@ export class SqlStore extends SqlReceiverStore implements Store {
     }
     return picked;
   }
-  async recordAttempts(results: AttemptResult[], now: number, disableFailingSince?: number): Promise<RecordOutcome> {
-    if (results.length === 0) return { disabledWebhooks: [] };
+  async recordAttempts(results: AttemptResult[], now: number, disableFailingSince?: number, claim?: ClaimRequest): Promise<RecordOutcome> {
+    if (results.length === 0 && !claim) return { disabledWebhooks: [] };
     return this.transaction(async (tx) => {
       const self = tx as SqlStore;
+      const out = results.length ? await self.recordIn(results, now, disableFailingSince) : { disabledWebhooks: [] };
+      if (claim) out.claimed = await self.claimIn(now, claim.limit, claim.leaseUntil, claim.opts ?? { excludeWebhooks: [] });
+      return out;
+    });
+  }
+
+  private async recordIn(results: AttemptResult[], now: number, disableFailingSince?: number): Promise<RecordOutcome> {
+    {
+      const self = this;
       // Two statements whatever the batch size (one text each, so prepared once): the rows travel as one JSON array.
       await self.raw(
         `INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt, started_at, duration_ms, status_code, outcome, error,
@@ -483,8 +495,8 @@ export class SqlStore extends SqlReceiverStore implements Store {
         }
       }
       if (healthy.size) {
-        await self.db.updateTable('webhooks').set({ failing_since: null })
-          .where('id', 'in', [...healthy]).where('failing_since', 'is not', null).execute();
+        await self.raw('UPDATE webhooks SET failing_since = NULL WHERE id IN (SELECT value FROM json_each(?)) AND failing_since IS NOT NULL',
+          [JSON.stringify([...healthy])]);
       }
       for (const [id, since] of failing) {
         await self.db.updateTable('webhooks').set({ failing_since: since })
@@ -507,7 +519,7 @@ export class SqlStore extends SqlReceiverStore implements Store {
         }
       }
       return { disabledWebhooks: disabled };
-    });
+    }
   }
   async releaseDeliveries(ids: number[], now: number): Promise<void> {
     if (ids.length === 0) return;
