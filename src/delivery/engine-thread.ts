@@ -107,7 +107,9 @@ async function runThread(): Promise<void> {
   ]);
   let store: Awaited<ReturnType<typeof openSqliteStore>>['store'];
   try {
-    ({ store } = await openSqliteStore(cfg.dbPath));
+    // A short synchronous wait for the write lock: the engine's transactions wait for the API's asynchronously
+    // (SqlStore.transaction retries), so this thread keeps serving its sockets and timers meanwhile.
+    ({ store } = await openSqliteStore(cfg.dbPath, { busyTimeoutMs: 20 }));
   } catch (e) {
     send({ t: 'failed', error: (e as Error).message });
     return;

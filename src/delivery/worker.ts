@@ -129,7 +129,9 @@ export class DeliveryWorker {
 
   /** How much to claim now: global room, and each webhook's (limits of webhooks not cached yet: the default). */
   private claimRequest(now: number): ClaimRequest | null {
-    const room = Math.min(this.o.batchSize, this.o.concurrency - this.inflight.size);
+    // Results not yet recorded count against the room: sent-but-unrecorded deliveries (what a crash sends again)
+    // stay within `concurrency`. (A flush's own results commit in the same transaction as its claim.)
+    const room = Math.min(this.o.batchSize, this.o.concurrency - this.inflight.size - this.results.length);
     if (room <= 0) return null;
     const roomFor = (id: number): number => {
       const w = this.hooks.get(id)?.w;

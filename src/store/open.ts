@@ -40,7 +40,8 @@ function withStatementCache(sqlite: Database.Database, max = 512): Database.Data
 
 export interface OpenedStore { store: SqlStore; driver: 'sqlite'; path: string }
 
-export async function openSqliteStore(path: string): Promise<OpenedStore> {
+/** `busyTimeoutMs`: how long a statement waits synchronously for a lock (default 5 s); see SqlStore.transaction. */
+export async function openSqliteStore(path: string, opts: { busyTimeoutMs?: number } = {}): Promise<OpenedStore> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
@@ -58,5 +59,7 @@ export async function openSqliteStore(path: string): Promise<OpenedStore> {
     await db.destroy();
     throw new Error(`cannot migrate the SQLite database at ${path}: ${(error as Error).message ?? String(error)}`);
   }
+  // Migrations (above) wait the full 5 s for the lock; afterwards, the connection's own choice.
+  if (opts.busyTimeoutMs !== undefined) sqlite.pragma(`busy_timeout = ${Math.max(0, Math.round(opts.busyTimeoutMs))}`);
   return { store: new SqlStore(db), driver: 'sqlite', path };
 }

@@ -93,7 +93,19 @@ export class SqlStore extends SqlReceiverStore implements Store {
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.db.transaction().execute((trx: Transaction<DB>) => fn(new SqlStore(trx, true)));
+    // BEGIN IMMEDIATE takes the write lock or fails with SQLITE_BUSY once the connection's busy_timeout ran out.
+    // A connection with a short busy_timeout (the delivery engine's: its thread must keep answering its sockets
+    // and timers) waits here instead, without blocking its event loop, up to 5 s in all.
+    const giveUp = Date.now() + 5000;
+    for (let i = 0; ; i++) {
+      let began = false;
+      try {
+        return await this.db.transaction().execute((trx: Transaction<DB>) => { began = true; return fn(new SqlStore(trx, true)); });
+      } catch (e) {
+        if (began || !String((e as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY') || Date.now() > giveUp) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(1 + i, 10)));
+      }
+    }
   }
 
   async savepoint<T>(fn: () => Promise<T>): Promise<T> {
@@ -523,6 +535,8 @@ export class SqlStore extends SqlReceiverStore implements Store {
   }
   async releaseDeliveries(ids: number[], now: number): Promise<void> {
     if (ids.length === 0) return;
+    // In a transaction: the engine's connection retries a busy write lock there (see transaction()).
+    if (!this.inTransaction) return this.transaction((tx) => tx.releaseDeliveries(ids, now));
     await this.db.updateTable('deliveries')
       .set({ status: sql<string>`CASE WHEN attempts = 0 THEN 'pending' ELSE 'failed' END`, lease_until: null, next_attempt_at: now, updated_at: now })
       .where('id', 'in', ids).where('status', '=', 'delivering').execute();
