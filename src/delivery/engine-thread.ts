@@ -27,6 +27,9 @@ type FromThread = { t: 'ready' } | { t: 'events'; list: EventMessage[] } | { t: 
 
 /** Shared words: [0] a wake is pending (set by the main thread, cleared by the engine); [1] attempts in flight. */
 const WAKE = 0;
+/** Heap limits of the engine thread (old and young generation), in MB. */
+const ENGINE_OLD_SPACE_MB = 256;
+const ENGINE_YOUNG_SPACE_MB = 8;
 const INFLIGHT = 1;
 
 export class ThreadedEngine implements DeliveryEngine {
@@ -40,7 +43,12 @@ export class ThreadedEngine implements DeliveryEngine {
 
   start(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const w = new Worker(new URL(import.meta.url), { workerData: { cfg: this.cfg, flags: this.flags } });
+      // The engine's live data is small (what is in flight, webhook settings): a small heap keeps the thread's
+      // memory (a second V8 heap) from growing with garbage between collections.
+      const w = new Worker(new URL(import.meta.url), {
+        workerData: { cfg: this.cfg, flags: this.flags },
+        resourceLimits: { maxOldGenerationSizeMb: ENGINE_OLD_SPACE_MB, maxYoungGenerationSizeMb: ENGINE_YOUNG_SPACE_MB },
+      });
       this.worker = w;
       let ready = false;
       w.on('message', (m: FromThread) => {
