@@ -95,7 +95,10 @@ export class DeliveryWorker {
       if (this.inflight.size >= this.o.concurrency) { await this.sleep(1000); continue; }
       const next = await this.o.store.nextDueAt().catch(() => null);
       const wait = next === null ? 30_000 : next - this.o.clock.now();
-      await this.sleep(Math.max(wait, 2));
+      // Due but not claimable (its webhooks have no room, or are paused): attempts that finish claim their freed
+      // room themselves (flush), and new work wakes the loop; poll only every 100 ms rather than every 2 ms (each
+      // empty claim takes the write lock, which the API's writes then wait for).
+      await this.sleep(wait <= 0 ? 100 : Math.max(wait, 2));
     }
   }
 
