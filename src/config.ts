@@ -62,6 +62,8 @@ export const configSchema = z
         shutdown_grace_ms: z.number().int().min(0).default(10_000),
         /** Off: nothing is sent (events stay queued). Useful for maintenance. */
         enabled: z.boolean().default(true),
+        /** Run the engine in a worker thread with its own SQLite connection (a second core for delivery). */
+        thread: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

@@ -16,6 +16,8 @@ import { buildApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
 import { HttpSender } from './delivery/http-sender.js';
 import { DeliveryWorker } from './delivery/worker.js';
+import type { DeliveryEngine } from './delivery/engine.js';
+import { ThreadedEngine } from './delivery/engine-thread.js';
 import { EngineEvents } from './delivery/engine-events.js';
 import { createMetrics } from './delivery/metrics.js';
 import { startSweeper } from './delivery/sweeper.js';
@@ -67,11 +69,21 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     const outbound = new OutboundPolicy(config.outbound.allow);
     const sender = new HttpSender({ signingKey: () => signingKey, timeoutMs: d.timeout_ms, clock, policy: outbound, responseBodyBytes: d.response_body_bytes });
     const engineEvents = new EngineEvents();
-    const worker = new DeliveryWorker({
-      store, sender, clock, events: engineEvents, policy: d.policy === 'determined' ? determinedPolicy : defaultPolicy,
-      log: log.child({ component: 'delivery' }), batchSize: d.batch_size, concurrency: d.concurrency,
-      perWebhookConcurrency: d.per_webhook_concurrency, leaseMs: d.lease_ms, defaultTimeoutMs: d.timeout_ms, disableAfterMs: d.disable_after_hours * 3600_000,
-    });
+    // The engine runs in a worker thread with its own SQLite connection (a second core for delivery), except with an
+    // injected clock (tests that move time themselves need the engine on that clock) or an in-memory database.
+    const threaded = d.thread && !opts.clock && dbPath !== ':memory:';
+    const worker: DeliveryEngine = threaded
+      ? new ThreadedEngine({
+        dbPath, signingKey, outboundAllow: config.outbound.allow, logLevel: log.level, policy: d.policy,
+        batchSize: d.batch_size, concurrency: d.concurrency, perWebhookConcurrency: d.per_webhook_concurrency,
+        leaseMs: d.lease_ms, timeoutMs: d.timeout_ms, disableAfterMs: d.disable_after_hours * 3600_000,
+        responseBodyBytes: d.response_body_bytes,
+      }, engineEvents, log.child({ component: 'delivery' }))
+      : new DeliveryWorker({
+        store, sender, clock, events: engineEvents, policy: d.policy === 'determined' ? determinedPolicy : defaultPolicy,
+        log: log.child({ component: 'delivery' }), batchSize: d.batch_size, concurrency: d.concurrency,
+        perWebhookConcurrency: d.per_webhook_concurrency, leaseMs: d.lease_ms, defaultTimeoutMs: d.timeout_ms, disableAfterMs: d.disable_after_hours * 3600_000,
+      });
     const metrics = createMetrics(store, engineEvents, clock);
     const sweeper = startSweeper({ store, clock, log, retentionMs: d.retention_days * 86400_000, maxAttempts: d.retention_max_attempts });
     const events = new EventSource(clock, config.webhooks.base_url);
@@ -120,7 +132,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     await app.listen({ host: config.host, port: config.port });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
-    if (config.delivery.enabled) worker.start();
+    if (config.delivery.enabled) await worker.start();
     runner.start();
     notifier.start();
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -90,6 +90,18 @@ export class HttpSender {
     return h;
   }
 
+  /** The origin of each URL sent to (parsing a URL per attempt showed in profiles); bounded. */
+  private readonly origins = new Map<string, string | null>();
+  private originOf(url: string): string | null {
+    let o = this.origins.get(url);
+    if (o === undefined) {
+      try { o = new URL(url).origin; } catch { o = null; }
+      if (this.origins.size >= 10_000) this.origins.clear();
+      this.origins.set(url, o);
+    }
+    return o;
+  }
+
   async send(req: OutboundRequest): Promise<SendResult> {
     const timeoutMs = req.timeoutMs ?? this.opts.timeoutMs;
     const startedAt = this.opts.clock.now();
@@ -97,8 +109,8 @@ export class HttpSender {
     const headers = this.headersFor(req, Math.floor(startedAt / 1000));
     const requestHeaders = redactHeaders(headers);
     const done = (r: Omit<SendResult, 'startedAt' | 'durationMs' | 'requestHeaders' | 'remoteAddress'>): SendResult => {
-      let remoteAddress: string | null = null;
-      try { remoteAddress = this.remote.get(new URL(req.url).origin) ?? null; } catch { /* invalid URL: none */ }
+      const origin = this.originOf(req.url);
+      const remoteAddress = origin === null ? null : this.remote.get(origin) ?? null;
       return { ...r, requestHeaders, remoteAddress, startedAt, durationMs: Math.round(performance.now() - t0) };
     };
     const pre = checkUrl(this.opts.policy, req.url);
@@ -110,10 +122,15 @@ export class HttpSender {
         method: 'POST', headers, body: req.body, dispatcher: this.dispatcher,
         signal: AbortSignal.timeout(timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
       });
-      const text = await readCapped(res.body, this.bodyCap);
       const code = res.statusCode;
       const responseHeaders: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) responseHeaders[k] = Array.isArray(v) ? v.join(', ') : String(v).slice(0, 1024);
+      for (const k in res.headers) {
+        const v = res.headers[k];
+        if (v !== undefined) responseHeaders[k] = Array.isArray(v) ? v.join(', ') : String(v).slice(0, 1024);
+      }
+      // A body whose announced length fits the cap is read whole (no per-chunk iteration); others capped.
+      const length = Number(responseHeaders['content-length'] ?? NaN);
+      const text = length >= 0 && length <= this.bodyCap ? await res.body.text() : await readCapped(res.body, this.bodyCap);
       const location = responseHeaders.location;
       const error = code >= 300 && code < 400
         ? `redirect ${code} not followed${location ? ` (Location: ${location})` : ''}`

@@ -14,7 +14,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/types.js';
 import { classify, delayAfter, nextWait, parseRetryAfter, policyFor, type RetryPolicy } from '../core/retry.js';
-import type { AttemptResult, DeliveryRecord, Store, WebhookRecord } from '../store/store.js';
+import type { AttemptResult, ClaimRequest, DeliveryRecord, Store, WebhookRecord } from '../store/store.js';
 import { standardSecretsOf } from '../sender/webhook-service.js';
 import type { HttpSender, SendResult } from './http-sender.js';
 import type { EngineEvents } from './engine-events.js';
@@ -95,7 +95,10 @@ export class DeliveryWorker {
       if (this.inflight.size >= this.o.concurrency) { await this.sleep(1000); continue; }
       const next = await this.o.store.nextDueAt().catch(() => null);
       const wait = next === null ? 30_000 : next - this.o.clock.now();
-      await this.sleep(Math.max(wait, 2));
+      // Due but not claimable (its webhooks have no room, or are paused): attempts that finish claim their freed
+      // room themselves (flush), and new work wakes the loop; poll only every 100 ms rather than every 2 ms (each
+      // empty claim takes the write lock, which the API's writes then wait for).
+      await this.sleep(wait <= 0 ? 100 : Math.max(wait, 2));
     }
   }
 
@@ -116,19 +119,44 @@ export class DeliveryWorker {
     return new Map(ids.map((id) => [id, this.hooks.get(id)?.w ?? null]));
   }
 
-  /** Claims what is due and starts sending it; returns how many were claimed. */
-  async claimOnce(): Promise<number> {
-    const room = Math.min(this.o.batchSize, this.o.concurrency - this.inflight.size);
-    if (room <= 0) return 0;
-    // A webhook's room = its limit minus what is in flight (limits of webhooks not cached yet: the default).
+  /**
+   * The engine's store work (claims, and records that claim in the same transaction) runs one at a time, so each
+   * claim sees the room the previous one left.
+   */
+  private storeQueue: Promise<unknown> = Promise.resolve();
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.storeQueue.then(fn, fn);
+    this.storeQueue = p.catch(() => undefined);
+    return p;
+  }
+
+  /** How much to claim now: global room, and each webhook's (limits of webhooks not cached yet: the default). */
+  private claimRequest(now: number): ClaimRequest | null {
+    // Results not yet recorded count against the room: sent-but-unrecorded deliveries (what a crash sends again)
+    // stay within `concurrency`. (A flush's own results commit in the same transaction as its claim.)
+    const room = Math.min(this.o.batchSize, this.o.concurrency - this.inflight.size - this.results.length);
+    if (room <= 0) return null;
     const roomFor = (id: number): number => {
       const w = this.hooks.get(id)?.w;
       const limit = w ? this.limitOf(w) : this.o.perWebhookConcurrency;
       return limit - (this.perWebhook.get(id) ?? 0);
     };
     const saturated = [...this.perWebhook.keys()].filter((id) => roomFor(id) <= 0);
-    const now = this.o.clock.now();
-    const batch = await this.o.store.claimDeliveries(now, room, now + this.o.leaseMs, { excludeWebhooks: saturated, roomFor });
+    return { limit: room, leaseUntil: now + this.o.leaseMs, opts: { excludeWebhooks: saturated, roomFor } };
+  }
+
+  /** Claims what is due and starts sending it; returns how many were claimed. */
+  async claimOnce(): Promise<number> {
+    return this.exclusive(async () => {
+      const now = this.o.clock.now();
+      const req = this.claimRequest(now);
+      if (!req) return 0;
+      return this.dispatch(await this.o.store.claimDeliveries(now, req.limit, req.leaseUntil, req.opts), now);
+    });
+  }
+
+  /** Starts sending what was claimed; returns how many started. */
+  private async dispatch(batch: DeliveryRecord[], now: number): Promise<number> {
     if (batch.length === 0) return 0;
     const ids = [...new Set(batch.map((d) => d.webhookId).filter((x): x is number => x !== null))];
     const hooks = await this.webhooks(ids);
@@ -141,14 +169,12 @@ export class DeliveryWorker {
         if (n >= this.limitOf(w)) { overflow.push(d.id); continue; }
         this.perWebhook.set(d.webhookId, n + 1);
       }
+      // A freed slot needs no wake-up: the attempt's result is recorded by a flush, which claims again.
       const p = this.attempt(d, w).finally(() => {
-        // A freed slot (global or this webhook's) may let waiting work go: claim again now.
-        if (this.inflight.size >= this.o.concurrency) this.wake();
         this.inflight.delete(d.id);
         if (d.webhookId !== null) {
           const n = (this.perWebhook.get(d.webhookId) ?? 1) - 1;
           if (n <= 0) this.perWebhook.delete(d.webhookId); else this.perWebhook.set(d.webhookId, n);
-          if (n + 1 >= this.limitOf(w)) this.wake();
         }
       });
       this.inflight.set(d.id, p);
@@ -226,7 +252,10 @@ export class DeliveryWorker {
     }
   }
 
-  /** Writes buffered results; one write at a time, so results that finish together commit together. */
+  /**
+   * Writes buffered results and, in the same transaction, claims the room they freed: one commit per engine cycle.
+   * One write at a time, so results that finish together commit together.
+   */
   private async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
     if (this.results.length === 0) return;
@@ -234,17 +263,26 @@ export class DeliveryWorker {
     const dead = this.pendingDead;
     this.results = [];
     this.pendingDead = [];
-    const now = this.o.clock.now();
-    this.flushing = (async () => {
+    let full = false;
+    this.flushing = this.exclusive(async () => {
+      const now = this.o.clock.now();
       try {
-        const out = await this.o.store.recordAttempts(batch, now, this.o.disableAfterMs > 0 ? now - this.o.disableAfterMs : undefined);
+        const claim = this.running ? this.claimRequest(now) : null;
+        const out = await this.o.store.recordAttempts(batch, now, this.o.disableAfterMs > 0 ? now - this.o.disableAfterMs : undefined, claim ?? undefined);
+        if (out.claimed?.length) {
+          full = out.claimed.length >= claim!.limit;
+          await this.dispatch(out.claimed, now).catch((e) => {
+            this.o.log.error({ err: e }, 'could not start claimed deliveries; their leases will expire and they will be sent then');
+          });
+        }
         await this.raiseAlerts(dead, out.disabledWebhooks, now);
       } catch (e) {
         this.o.log.error({ err: e }, 'could not record delivery attempts; their leases will expire and they will be sent again');
       }
-    })().finally(() => { this.flushing = null; });
+    }).finally(() => { this.flushing = null; });
     await this.flushing;
-    if (batch.some((r) => r.status === 'failed')) this.wake();
+    // A retry may be due soon; a full claim may have left more due work.
+    if (full || batch.some((r) => r.status === 'failed')) this.wake();
   }
 
   private async raiseAlerts(dead: DeliveryRecord[], disabled: { id: number; name: string; reason: string }[], now: number): Promise<void> {

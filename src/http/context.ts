@@ -5,7 +5,7 @@ import type { Store } from '../store/store.js';
 import type { TokenAuth } from './auth.js';
 import type { WebhookService } from '../sender/webhook-service.js';
 import type { ExperimentService } from '../sender/experiment-service.js';
-import type { DeliveryWorker } from '../delivery/worker.js';
+import type { DeliveryEngine } from '../delivery/engine.js';
 import type { Metrics } from '../delivery/metrics.js';
 import type { EngineEvents } from '../delivery/engine-events.js';
 import type { Ingress } from '../receiver/ingress.js';
@@ -23,7 +23,8 @@ export interface AppContext {
   auth: TokenAuth;
   webhooks: WebhookService;
   experiments: ExperimentService;
-  worker: DeliveryWorker;
+  /** The delivery engine (in a worker thread, or in this one with an injected clock). */
+  worker: DeliveryEngine;
   metrics: Metrics;
   engineEvents: EngineEvents;
   signingKey: () => string;

@@ -5,7 +5,7 @@
 import { CompiledQuery, Kysely, sql, type Selectable, type Transaction } from 'kysely';
 import type { AlertTable, AttemptTable, DB, DeliveryTable, ExperimentTable, TriggerTable, WebhookTable } from './schema.js';
 import type {
-  AlertInput, AlertRecord, AttemptFilter, AttemptRecord, AttemptResult, ClaimOptions, DeliveryFilter, DeliveryInput,
+  AlertInput, AlertRecord, AttemptFilter, ClaimRequest, AttemptRecord, AttemptResult, ClaimOptions, DeliveryFilter, DeliveryInput,
   DeliveryRecord, DeliveryStatus, ExperimentInput, ExperimentRecord, OutboxStats, RecordOutcome, RetrySpec,
   SignatureScheme, Store, TaskRecord, TokenRecord, TokenRole, TriggerInput, TriggerMatch, TriggerRecord, WebhookInput,
   WebhookPatch, WebhookRecord, WorkspaceRecord,
@@ -74,6 +74,9 @@ function toAlert(r: Row<AlertTable>): AlertRecord {
 
 const OPEN_STATUSES = ['pending', 'delivering', 'failed'] as const;
 
+/** Up to this many active webhooks, a claim asks each for its due rows; beyond, it scans the whole queue once. */
+const CLAIM_PER_WEBHOOK_MAX = 64;
+
 function toToken(r: { id: number; name: string; role: string; prefix: string; created_at: number; last_used_at: number | null; revoked_at: number | null }): TokenRecord {
   return {
     id: r.id, name: r.name, role: r.role as TokenRole, prefix: r.prefix, createdAt: r.created_at,
@@ -95,7 +98,19 @@ export class SqlStore extends SqlAlertingStore implements Store {
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.db.transaction().execute((trx: Transaction<DB>) => fn(new SqlStore(trx, true, this.boxes)));
+    // BEGIN IMMEDIATE takes the write lock or fails with SQLITE_BUSY once the connection's busy_timeout ran out.
+    // A connection with a short busy_timeout (the delivery engine's: its thread must keep answering its sockets
+    // and timers) waits here instead, without blocking its event loop, up to 5 s in all.
+    const giveUp = Date.now() + 5000;
+    for (let i = 0; ; i++) {
+      let began = false;
+      try {
+        return await this.db.transaction().execute((trx: Transaction<DB>) => { began = true; return fn(new SqlStore(trx, true, this.boxes)); });
+      } catch (e) {
+        if (began || !String((e as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY') || Date.now() > giveUp) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(1 + i, 10)));
+      }
+    }
   }
 
   async savepoint<T>(fn: () => Promise<T>): Promise<T> {
@@ -336,66 +351,153 @@ export class SqlStore extends SqlAlertingStore implements Store {
     return out.map((r) => r.id);
   }
   async claimDeliveries(now: number, limit: number, leaseUntil: number, opts: ClaimOptions = { excludeWebhooks: [] }): Promise<DeliveryRecord[]> {
+    return this.transaction((tx) => (tx as SqlStore).claimIn(now, limit, leaseUntil, opts));
+  }
+
+  /** The claim, inside a transaction. */
+  private async claimIn(now: number, limit: number, leaseUntil: number, opts: ClaimOptions): Promise<DeliveryRecord[]> {
+    if (limit <= 0) return [];
+    const hooks = await this.raw<{ id: number; fifo: number }>(
+      'SELECT id, fifo FROM webhooks WHERE paused = 0 AND disabled_at IS NULL ORDER BY id', []);
+    const picked = hooks.length > CLAIM_PER_WEBHOOK_MAX
+      ? await this.claimScan(now, limit, opts)
+      : await this.claimPerWebhook(now, limit, hooks, opts);
+    if (picked.length === 0) return [];
+    const rows = await this.raw<Row<DeliveryTable>>(
+      `UPDATE deliveries SET status = 'delivering', lease_until = ?, updated_at = ?
+       WHERE id IN (SELECT value FROM json_each(?)) RETURNING *`, [leaseUntil, now, JSON.stringify(picked)]);
+    return rows.map(toDelivery).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id);
+  }
+
+  /**
+   * Each active webhook with room is asked for its own due rows (index deliveries_webhook_queued: a seek and at
+   * most `room` rows read), so saturated webhooks cost nothing and nothing is read only to be skipped. Expired
+   * leases and deliveries of deleted webhooks come from their own (normally empty) index ranges.
+   */
+  private async claimPerWebhook(now: number, limit: number, hooks: { id: number; fifo: number }[], opts: ClaimOptions): Promise<number[]> {
+    const excluded = new Set(opts.excludeWebhooks);
+    const active = new Set<number>();
+    const roomOf = new Map<number, number>();
+    const due: { id: number; webhook_id: number | null; at: number }[] = [];
+    for (const h of hooks) {
+      active.add(h.id);
+      if (excluded.has(h.id)) continue;
+      const room = Math.min(limit, opts.roomFor ? opts.roomFor(h.id) : limit);
+      roomOf.set(h.id, room);
+      if (room <= 0) continue;
+      if (h.fifo === 1) {
+        // FIFO: only the webhook's oldest open delivery, and only when it is due (or its lease expired).
+        const [o] = await this.raw<{ id: number; status: string; next_attempt_at: number; lease_until: number | null }>(
+          `SELECT id, status, next_attempt_at, lease_until FROM deliveries INDEXED BY deliveries_open
+           WHERE webhook_id = ? AND status IN ('pending', 'delivering', 'failed') ORDER BY id LIMIT 1`, [h.id]);
+        if (o && o.status !== 'delivering' && o.next_attempt_at <= now) due.push({ id: o.id, webhook_id: h.id, at: o.next_attempt_at });
+        else if (o && o.status === 'delivering' && o.lease_until !== null && o.lease_until <= now) due.push({ id: o.id, webhook_id: h.id, at: o.lease_until });
+        continue;
+      }
+      const rows = await this.raw<{ id: number; at: number }>(
+        `SELECT id, next_attempt_at AS at FROM deliveries INDEXED BY deliveries_webhook_queued
+         WHERE webhook_id = ? AND status IN ('pending', 'failed') AND next_attempt_at <= ?
+         ORDER BY next_attempt_at, id LIMIT ?`, [h.id, now, room]);
+      for (const r of rows) due.push({ id: r.id, webhook_id: h.id, at: r.at });
+    }
+    const orphans = await this.raw<{ id: number; at: number }>(
+      `SELECT id, next_attempt_at AS at FROM deliveries INDEXED BY deliveries_webhook_queued
+       WHERE webhook_id IS NULL AND status IN ('pending', 'failed') AND next_attempt_at <= ?
+       ORDER BY next_attempt_at, id LIMIT ?`, [now, limit]);
+    for (const r of orphans) due.push({ id: r.id, webhook_id: null, at: r.at });
+    const leased = await this.raw<{ id: number; webhook_id: number | null; at: number }>(
+      `SELECT id, webhook_id, lease_until AS at FROM deliveries INDEXED BY deliveries_leased
+       WHERE status = 'delivering' AND lease_until <= ? ORDER BY lease_until, id LIMIT ?`, [now, limit * 4]);
+    const fifo = new Set(hooks.filter((h) => h.fifo === 1).map((h) => h.id));
+    for (const r of leased) {
+      // FIFO webhooks' expired leases were considered above (their head only); paused or disabled: they wait.
+      if (r.webhook_id !== null && (!active.has(r.webhook_id) || fifo.has(r.webhook_id))) continue;
+      due.push(r);
+    }
+    due.sort((a, b) => a.at - b.at || a.id - b.id);
+    const picked: number[] = [];
+    const seen = new Set<number>();
+    for (const d of due) {
+      if (picked.length >= limit) break;
+      if (seen.has(d.id)) continue;
+      if (d.webhook_id !== null) {
+        const left = roomOf.get(d.webhook_id) ?? 0;
+        if (left <= 0) continue;
+        roomOf.set(d.webhook_id, left - 1);
+      }
+      seen.add(d.id);
+      picked.push(d.id);
+    }
+    return picked;
+  }
+
+  /** The claim for many webhooks: two index-ordered scans of the whole queue, skipping what does not fit. */
+  private async claimScan(now: number, limit: number, opts: ClaimOptions): Promise<number[]> {
+    const exclude = opts.excludeWebhooks.length ? opts.excludeWebhooks : [-1];
+    const n = opts.roomFor ? limit * 4 : limit;
+    // Two index-ordered scans (due queued rows; expired leases) instead of one OR that sorts the whole backlog.
+    // (INDEXED BY is SQLite's; the PostgreSQL store claims with its own FOR UPDATE SKIP LOCKED query.)
+    const eligible = sql`
+        AND (w.id IS NULL OR (w.paused = 0 AND w.disabled_at IS NULL))
+        AND (d.webhook_id IS NULL OR d.webhook_id NOT IN (${sql.join(exclude)}))
+        AND (w.id IS NULL OR w.fifo = 0 OR d.id = (
+              SELECT MIN(o.id) FROM deliveries o
+              WHERE o.webhook_id = d.webhook_id AND o.status IN ('pending', 'delivering', 'failed')))`;
+    const queued = await sql<{ id: number; webhook_id: number | null; at: number }>`
+      SELECT d.id, d.webhook_id, d.next_attempt_at AS at FROM deliveries d INDEXED BY deliveries_queued
+      LEFT JOIN webhooks w ON w.id = d.webhook_id
+      WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= ${now} ${eligible}
+      ORDER BY d.next_attempt_at, d.id LIMIT ${n}`.execute(this.db);
+    const leased = await sql<{ id: number; webhook_id: number | null; at: number }>`
+      SELECT d.id, d.webhook_id, d.lease_until AS at FROM deliveries d INDEXED BY deliveries_leased
+      LEFT JOIN webhooks w ON w.id = d.webhook_id
+      WHERE d.status = 'delivering' AND d.lease_until <= ${now} ${eligible}
+      ORDER BY d.lease_until, d.id LIMIT ${n}`.execute(this.db);
+    const due = leased.rows.length ? [...leased.rows, ...queued.rows].sort((a, b) => a.at - b.at || a.id - b.id) : queued.rows;
+    // Respect each webhook's room: what does not fit stays pending, untouched, for a later claim.
+    const room = new Map<number, number>();
+    const picked: number[] = [];
+    for (const d of due) {
+      if (picked.length >= limit) break;
+      if (d.webhook_id !== null && opts.roomFor) {
+        const left = room.get(d.webhook_id) ?? opts.roomFor(d.webhook_id);
+        if (left <= 0) continue;
+        room.set(d.webhook_id, left - 1);
+      }
+      picked.push(d.id);
+    }
+    return picked;
+  }
+  async recordAttempts(results: AttemptResult[], now: number, disableFailingSince?: number, claim?: ClaimRequest): Promise<RecordOutcome> {
+    if (results.length === 0 && !claim) return { disabledWebhooks: [] };
     return this.transaction(async (tx) => {
       const self = tx as SqlStore;
-      const exclude = opts.excludeWebhooks.length ? opts.excludeWebhooks : [-1];
-      const n = opts.roomFor ? limit * 4 : limit;
-      // Two index-ordered scans (due queued rows; expired leases) instead of one OR that sorts the whole backlog.
-      // (INDEXED BY is SQLite's; the PostgreSQL store claims with its own FOR UPDATE SKIP LOCKED query.)
-      const eligible = sql`
-          AND (w.id IS NULL OR (w.paused = 0 AND w.disabled_at IS NULL))
-          AND (d.webhook_id IS NULL OR d.webhook_id NOT IN (${sql.join(exclude)}))
-          AND (w.id IS NULL OR w.fifo = 0 OR d.id = (
-                SELECT MIN(o.id) FROM deliveries o
-                WHERE o.webhook_id = d.webhook_id AND o.status IN ('pending', 'delivering', 'failed')))`;
-      const queued = await sql<{ id: number; webhook_id: number | null; at: number }>`
-        SELECT d.id, d.webhook_id, d.next_attempt_at AS at FROM deliveries d INDEXED BY deliveries_queued
-        LEFT JOIN webhooks w ON w.id = d.webhook_id
-        WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= ${now} ${eligible}
-        ORDER BY d.next_attempt_at, d.id LIMIT ${n}`.execute(self.db);
-      const leased = await sql<{ id: number; webhook_id: number | null; at: number }>`
-        SELECT d.id, d.webhook_id, d.lease_until AS at FROM deliveries d INDEXED BY deliveries_leased
-        LEFT JOIN webhooks w ON w.id = d.webhook_id
-        WHERE d.status = 'delivering' AND d.lease_until <= ${now} ${eligible}
-        ORDER BY d.lease_until, d.id LIMIT ${n}`.execute(self.db);
-      const due = { rows: leased.rows.length ? [...leased.rows, ...queued.rows].sort((a, b) => a.at - b.at || a.id - b.id) : queued.rows };
-      // Respect each webhook's room: what does not fit stays pending, untouched, for a later claim.
-      const room = new Map<number, number>();
-      const picked: number[] = [];
-      for (const d of due.rows) {
-        if (picked.length >= limit) break;
-        if (d.webhook_id !== null && opts.roomFor) {
-          const left = room.get(d.webhook_id) ?? opts.roomFor(d.webhook_id);
-          if (left <= 0) continue;
-          room.set(d.webhook_id, left - 1);
-        }
-        picked.push(d.id);
-      }
-      if (picked.length === 0) return [];
-      const rows = await self.db.updateTable('deliveries')
-        .set({ status: 'delivering', lease_until: leaseUntil, updated_at: now })
-        .where('id', 'in', picked).returningAll().execute();
-      return rows.map(toDelivery).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id);
+      const out = results.length ? await self.recordIn(results, now, disableFailingSince) : { disabledWebhooks: [] };
+      if (claim) out.claimed = await self.claimIn(now, claim.limit, claim.leaseUntil, claim.opts ?? { excludeWebhooks: [] });
+      return out;
     });
   }
-  async recordAttempts(results: AttemptResult[], now: number, disableFailingSince?: number): Promise<RecordOutcome> {
-    if (results.length === 0) return { disabledWebhooks: [] };
-    return this.transaction(async (tx) => {
-      const self = tx as SqlStore;
-      await self.db.insertInto('delivery_attempts').values(results.map(({ attempt: a }) => ({
-        delivery_id: a.deliveryId, webhook_id: a.webhookId, attempt: a.attempt, started_at: a.startedAt,
-        duration_ms: a.durationMs, status_code: a.statusCode, outcome: a.outcome, error: a.error,
-        response_body: a.responseBody, remote_address: a.remoteAddress, url: a.url,
-        request_headers: JSON.stringify(a.requestHeaders),
-        response_headers: a.responseHeaders ? JSON.stringify(a.responseHeaders) : null,
-      }))).execute();
-      for (const r of results) {
-        await self.db.updateTable('deliveries').set({
-          status: r.status, attempts: r.attempt.attempt, lease_until: null, last_status: r.attempt.statusCode,
-          last_error: r.attempt.error, updated_at: now,
-          ...(r.nextAttemptAt !== null ? { next_attempt_at: r.nextAttemptAt } : {}),
-        }).where('id', '=', r.attempt.deliveryId).execute();
-      }
+
+  private async recordIn(results: AttemptResult[], now: number, disableFailingSince?: number): Promise<RecordOutcome> {
+    {
+      const self = this;
+      // Two statements whatever the batch size (one text each, so prepared once): the rows travel as one JSON array.
+      await self.raw(
+        `INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt, started_at, duration_ms, status_code, outcome, error,
+           response_body, remote_address, url, request_headers, response_headers)
+         SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, value->>8, value->>9,
+           value->>10, value->>11, value->>12 FROM json_each(?)`,
+        [JSON.stringify(results.map(({ attempt: a }) => [
+          a.deliveryId, a.webhookId, a.attempt, a.startedAt, a.durationMs, a.statusCode, a.outcome, a.error, a.responseBody,
+          a.remoteAddress, a.url, JSON.stringify(a.requestHeaders), a.responseHeaders ? JSON.stringify(a.responseHeaders) : null,
+        ]))]);
+      await self.raw(
+        `UPDATE deliveries SET status = j.value->>1, attempts = j.value->>2, lease_until = NULL, last_status = j.value->>3,
+           last_error = j.value->>4, updated_at = ?, next_attempt_at = COALESCE(j.value->>5, deliveries.next_attempt_at)
+         FROM json_each(?) AS j WHERE deliveries.id = j.value->>0`,
+        [now, JSON.stringify(results.map((r) => [
+          r.attempt.deliveryId, r.status, r.attempt.attempt, r.attempt.statusCode, r.attempt.error, r.nextAttemptAt,
+        ]))]);
       // Each webhook's run of failures: cleared by any success, started by the first failure after one.
       const healthy = new Set<number>();
       const failing = new Map<number, number>();
@@ -410,8 +512,8 @@ export class SqlStore extends SqlAlertingStore implements Store {
         }
       }
       if (healthy.size) {
-        await self.db.updateTable('webhooks').set({ failing_since: null })
-          .where('id', 'in', [...healthy]).where('failing_since', 'is not', null).execute();
+        await self.raw('UPDATE webhooks SET failing_since = NULL WHERE id IN (SELECT value FROM json_each(?)) AND failing_since IS NOT NULL',
+          [JSON.stringify([...healthy])]);
       }
       for (const [id, since] of failing) {
         await self.db.updateTable('webhooks').set({ failing_since: since })
@@ -434,10 +536,12 @@ export class SqlStore extends SqlAlertingStore implements Store {
         }
       }
       return { disabledWebhooks: disabled };
-    });
+    }
   }
   async releaseDeliveries(ids: number[], now: number): Promise<void> {
     if (ids.length === 0) return;
+    // In a transaction: the engine's connection retries a busy write lock there (see transaction()).
+    if (!this.inTransaction) return this.transaction((tx) => tx.releaseDeliveries(ids, now));
     await this.db.updateTable('deliveries')
       .set({ status: sql<string>`CASE WHEN attempts = 0 THEN 'pending' ELSE 'failed' END`, lease_until: null, next_attempt_at: now, updated_at: now })
       .where('id', 'in', ids).where('status', '=', 'delivering').execute();

@@ -115,7 +115,13 @@ export interface AlertRecord {
 }
 export type AlertInput = Pick<AlertRecord, 'kind' | 'severity' | 'webhookId' | 'deliveryId' | 'title' | 'message'>;
 /** What recording attempts changed beyond the deliveries themselves. */
-export interface RecordOutcome { disabledWebhooks: { id: number; name: string; reason: string }[] }
+export interface RecordOutcome {
+  disabledWebhooks: { id: number; name: string; reason: string }[];
+  /** What the same transaction claimed, when recordAttempts was asked to (`claim`). */
+  claimed?: DeliveryRecord[];
+}
+/** A claim that recordAttempts makes in its own transaction, after recording (one commit per engine cycle). */
+export interface ClaimRequest { limit: number; leaseUntil: number; opts?: ClaimOptions }
 export interface OutboxStats { pending: number; failed: number; delivering: number; dead: number; oldestDueCreatedAt: number | null }
 
 export interface Store extends ReceiverStore, AlertingStore {
@@ -171,9 +177,10 @@ export interface Store extends ReceiverStore, AlertingStore {
   claimDeliveries(now: number, limit: number, leaseUntil: number, opts?: ClaimOptions): Promise<DeliveryRecord[]>;
   /**
    * Records attempts and moves their deliveries on, in one write; tracks each webhook's run of failures and
-   * disables a webhook whose failures began at or before `disableFailingSince` (or that answered 410).
+   * disables a webhook whose failures began at or before `disableFailingSince` (or that answered 410). With `claim`,
+   * then claims as claimDeliveries would (after the webhooks were disabled), in the same transaction.
    */
-  recordAttempts(results: AttemptResult[], now: number, disableFailingSince?: number): Promise<RecordOutcome>;
+  recordAttempts(results: AttemptResult[], now: number, disableFailingSince?: number, claim?: ClaimRequest): Promise<RecordOutcome>;
   /** Hands leased deliveries back (shutdown). */
   releaseDeliveries(ids: number[], now: number): Promise<void>;
   getDelivery(id: number): Promise<DeliveryRecord | null>;

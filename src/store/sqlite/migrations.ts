@@ -143,3 +143,11 @@ sqliteMigrations['0005_alerting'] = {
     for (const s of stmts) await sql.raw(s).execute(db);
   },
 };
+
+sqliteMigrations['0006_claim_per_webhook'] = {
+  async up(db: Kysely<any>) {
+    // A claim asks each webhook with room for its own due rows, straight off this index: no scan past the
+    // deliveries of saturated, paused or disabled webhooks (see SqlStore.claimDeliveries).
+    await sql`CREATE INDEX deliveries_webhook_queued ON deliveries (webhook_id, next_attempt_at, id) WHERE status IN ('pending', 'failed')`.execute(db);
+  },
+};
