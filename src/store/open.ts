@@ -49,9 +49,10 @@ export async function openSqliteStore(path: string, opts: { busyTimeoutMs?: numb
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  // Checkpoint the WAL into the database every 10,000 pages (~40 MB) instead of every 1,000: fewer, larger
-  // checkpoints under a sustained write load (the WAL file is truncated back by later checkpoints).
-  sqlite.pragma('wal_autocheckpoint = 10000');
+  // SQLite's default checkpoint interval (1,000 pages), set so it is not changed by accident: 10,000 pages made each
+  // checkpoint long enough to stall the writers behind it (p99 of catch-hook ingest at 2,000/s 36 ms against 6-7 ms,
+  // and of deliveries at 1,000 events/s 45 ms against 6-10 ms; docs/benchmarks.md, 2026-12-06 evening).
+  sqlite.pragma('wal_autocheckpoint = 1000');
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const provider: MigrationProvider = { getMigrations: async () => sqliteMigrations };
   const { error } = await new Migrator({ db, provider }).migrateToLatest();

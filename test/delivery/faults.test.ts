@@ -105,10 +105,13 @@ test('2,000 events, SIGKILL four times while delivering: every event delivered, 
   }
 });
 
-test('SIGTERM lets attempts in flight finish: exit 0, and nothing is sent again after the restart', async () => {
+// Both engine modes: in the API's thread (the default) and in its own worker thread (`delivery.thread: true`).
+for (const thread of [false, true]) test(`SIGTERM lets attempts in flight finish: exit 0, and nothing is sent again after the restart (delivery.thread: ${thread})`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-term-'));
+  const cfg = join(dir, 'switchyard.yaml');
+  writeFileSync(cfg, `delivery:\n  thread: ${thread}\n`);
   const sink = await countingSink(1500);
-  const env = { SWITCHYARD_ADMIN_TOKEN: TOKEN };
+  const env = { SWITCHYARD_ADMIN_TOKEN: TOKEN, SWITCHYARD_CONFIG: cfg };
   const args = ['--data-dir', join(dir, 'data'), '--port', '0'];
   let server = await spawnServer(args, env);
   const call = client(() => server.url);
