@@ -124,6 +124,14 @@ export async function closedLoop(driver: StateDriver, total: number, concurrency
 
 /** Starts `total` state changes at `rate` per second on a fixed schedule; returns how far the schedule slipped (ms). */
 export async function openLoop(driver: StateDriver, total: number, rate: number): Promise<{ maxLagMs: number }> {
+  return paced(() => driver.fire(), total, rate, Infinity, () => {});
+}
+
+/**
+ * Calls `fire(i)` for i = 0 … total-1 at `rate` per second on a fixed schedule, never queueing in the generator: with
+ * `maxInFlight` calls unanswered, a due call is skipped (`onSkip`) instead. Returns how far the schedule slipped (ms).
+ */
+export async function paced(fire: (i: number) => Promise<void>, total: number, rate: number, maxInFlight: number, onSkip: () => void): Promise<{ maxLagMs: number }> {
   const start = now();
   const inflight = new Set<Promise<void>>();
   let issued = 0;
@@ -133,7 +141,8 @@ export async function openLoop(driver: StateDriver, total: number, rate: number)
     const due = Math.min(total, Math.floor(((t - start) * rate) / 1000) + 1);
     if (due > issued) maxLagMs = Math.max(maxLagMs, t - (start + (issued * 1000) / rate));
     for (; issued < due; issued++) {
-      const p = driver.fire().finally(() => inflight.delete(p));
+      if (inflight.size >= maxInFlight) { onSkip(); continue; }
+      const p = fire(issued).finally(() => inflight.delete(p));
       inflight.add(p);
     }
     if (issued < total) {

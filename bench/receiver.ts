@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Pool } from 'undici';
 import { ADMIN_TOKEN, now, startSwitchyard, type SwitchyardProcess } from './processes.js';
-import { apiClient, kilobyteEvent, makePool, runConcurrently } from './loadgen.js';
+import { apiClient, kilobyteEvent, makePool, paced, runConcurrently } from './loadgen.js';
 import { dist, type Dist } from './stats.js';
 import { CpuMeter, type CpuUse } from './cpu.js';
 import { SEED_SNIPPET_REPAIRED } from '../src/sandbox/seed-snippet.js';
@@ -175,30 +175,6 @@ class Requests {
   }
 }
 
-/** `total` requests at `rate` per second on a fixed schedule, at most `maxInFlight` at once (beyond: skipped). */
-async function paced(reqs: Requests, total: number, rate: number, maxInFlight: number): Promise<{ maxLagMs: number }> {
-  const start = now();
-  const inflight = new Set<Promise<void>>();
-  let issued = 0;
-  let maxLagMs = 0;
-  while (issued < total) {
-    const t = now();
-    const due = Math.min(total, Math.floor(((t - start) * rate) / 1000) + 1);
-    if (due > issued) maxLagMs = Math.max(maxLagMs, t - (start + (issued * 1000) / rate));
-    for (; issued < due; issued++) {
-      if (inflight.size >= maxInFlight) { reqs.skipped++; continue; }
-      const p = reqs.fire(issued).finally(() => inflight.delete(p));
-      inflight.add(p);
-    }
-    if (issued < total) {
-      const nextAt = start + (issued * 1000) / rate;
-      await new Promise((r) => setTimeout(r, Math.max(0, Math.floor(nextAt - now()))));
-    }
-  }
-  await Promise.all(inflight);
-  return { maxLagMs };
-}
-
 interface RunCounts { runs: number; succeeded: number; pending: number; lastFinishedAt: number | null; asExpected: number; captures: number }
 
 /** Reads the runs and captures after the given ids from Switchyard's SQLite file (read-only, WAL: no lock on writers). */
@@ -272,7 +248,7 @@ export async function runReceiverScenario(def: ReceiverScenarioDef, rep: number,
     const meter = new CpuMeter({ switchyard: sw.pid, harness: process.pid });
     const t0 = now();
     let maxLag: number | null = null;
-    if (def.load === 'open') maxLag = (await paced(r, total, counts.rate, counts.concurrency * 16)).maxLagMs;
+    if (def.load === 'open') maxLag = (await paced((i) => r.fire(i), total, counts.rate, counts.concurrency * 16, () => { r.skipped++; })).maxLagMs;
     else await runConcurrently(total, counts.concurrency, (i) => r.fire(i));
     const loadEnd = now();
     const c = runs ? await view.drain(after, def.flow, counts.drainTimeoutMs) : view.counts(after, def.flow);

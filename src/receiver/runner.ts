@@ -48,6 +48,18 @@ function prepare(step: StepDef): PreparedConfig {
   return p;
 }
 
+/** The first path of a `paths` step whose condition holds (else its fallback), with a line per condition tried. */
+function choosePath(step: StepDef, ctx: Parameters<typeof evaluate>[1]): { hit: NonNullable<StepDef['paths']>[number] | undefined; explain: string[] } {
+  const explain: string[] = [];
+  const hit = (step.paths ?? []).find((p) => {
+    if (p.fallback) return false;
+    const ev = evaluate(p.when!, ctx);
+    explain.push(`${p.name}: ${ev.pass ? 'yes' : 'no'} (${ev.explain.join('; ')})`);
+    return ev.pass;
+  }) ?? (step.paths ?? []).find((p) => p.fallback);
+  return { hit, explain };
+}
+
 /** The values of the secrets long enough to be scrubbed, per secrets map (the map changes when secrets do). */
 const scrubNeedles = new WeakMap<Map<string, string>, string[]>();
 
@@ -246,13 +258,7 @@ export class FlowRunner {
         let chosen: { name: string; explain: string[] };
         if (done?.status === 'succeeded') chosen = done.output as { name: string; explain: string[] };
         else {
-          const explain: string[] = [];
-          const hit = (step.paths ?? []).find((p) => {
-            if (p.fallback) return false;
-            const ev = evaluate(p.when!, ctx);
-            explain.push(`${p.name}: ${ev.pass ? 'yes' : 'no'} (${ev.explain.join('; ')})`);
-            return ev.pass;
-          }) ?? (step.paths ?? []).find((p) => p.fallback);
+          const { hit, explain } = choosePath(step, ctx);
           chosen = { name: hit?.name ?? '', explain };
           await this.record(pending, run, step, 'succeeded', { paths: (step.paths ?? []).map((p) => p.name) }, { path: chosen.name || null, explain }, null, 1, this.o.clock.now(), 0);
         }
@@ -347,13 +353,7 @@ export class FlowRunner {
       return { status: ev.pass ? 'succeeded' : 'stopped', input: { when: step.when }, output: ev, error: ev.pass ? null : `filter ${step.id} did not pass: ${ev.explain.join('; ')}`, durationMs: ms() };
     }
     if (step.type === 'paths') {
-      const explain: string[] = [];
-      const hit = (step.paths ?? []).find((p) => {
-        if (p.fallback) return false;
-        const ev = evaluate(p.when!, ctx);
-        explain.push(`${p.name}: ${ev.pass ? 'yes' : 'no'} (${ev.explain.join('; ')})`);
-        return ev.pass;
-      }) ?? (step.paths ?? []).find((p) => p.fallback);
+      const { hit, explain } = choosePath(step, ctx);
       return { status: 'succeeded', input: { paths: (step.paths ?? []).map((p) => p.name) }, output: { path: hit?.name ?? null, explain }, error: null, durationMs: ms() };
     }
     const rendered = keepSecretRefsOf(step.config ?? {}, renderValue(step.config ?? {}, ctx));
