@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { spawnServer, type ServerProcess } from '../helpers/process.js';
+import { apiCaller, spawnServer, type ServerProcess } from '../helpers/process.js';
 
 const TOKEN = 'sy_alerts_crash_token_0123456789';
 
@@ -34,14 +34,7 @@ test('kill -9 between raising an alert and sending its notification: the notific
   const env = { SWITCHYARD_ADMIN_TOKEN: TOKEN, SWITCHYARD_CONFIG: cfg };
   const args = ['--data-dir', join(dir, 'data'), '--port', '0'];
   let server: ServerProcess = await spawnServer(args, env);
-  const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${server.url}${path}`, {
-      method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await r.text();
-    assert.equal(r.status, 200, text);
-    return JSON.parse(text) as any;
-  };
+  const call = apiCaller(() => server.url, TOKEN);
   const waitFor = async <T>(what: string, fn: () => Promise<T | false | undefined> | T | false | undefined, ms = 15_000): Promise<T> => {
     const end = Date.now() + ms;
     for (;;) {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnServer, type ServerProcess } from '../helpers/process.js';
+import { apiCaller, spawnServer, type ServerProcess } from '../helpers/process.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -41,13 +41,7 @@ test('kill -9 while delivering: every acknowledged event is delivered after rest
   const env = { SWITCHYARD_ADMIN_TOKEN: TOKEN, SWITCHYARD_CONFIG: cfg };
   const args = ['--data-dir', join(dir, 'data'), '--port', '0'];
   let server: ServerProcess = await spawnServer(args, env);
-  const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${server.url}${path}`, {
-      method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    assert.equal(r.status, 200, await r.clone().text());
-    return r.json() as Promise<any>;
-  };
+  const call = apiCaller(() => server.url, TOKEN);
   const acknowledged: number[] = [];
   let inFlightAtKill = 0;
   try {

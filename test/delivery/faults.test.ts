@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnServer, type ServerProcess } from '../helpers/process.js';
+import { apiCaller, spawnServer, type ServerProcess } from '../helpers/process.js';
 import { startSink, startTestServer } from '../helpers/harness.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -43,18 +43,6 @@ async function countingSink(delayMs: number, port = 0) {
   };
 }
 
-function client(getUrl: () => string) {
-  return async (method: string, path: string, body?: unknown): Promise<any> => {
-    const r = await fetch(`${getUrl()}${path}`, {
-      method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await r.text();
-    assert.equal(r.status, 200, text);
-    return JSON.parse(text);
-  };
-}
-
 test('2,000 events, SIGKILL four times while delivering: every event delivered, duplicates bounded', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-faults-'));
   const cfg = join(dir, 'switchyard.yaml');
@@ -66,7 +54,7 @@ test('2,000 events, SIGKILL four times while delivering: every event delivered, 
   const env = { SWITCHYARD_ADMIN_TOKEN: TOKEN, SWITCHYARD_CONFIG: cfg };
   const args = ['--data-dir', join(dir, 'data'), '--port', '0'];
   let server: ServerProcess = await spawnServer(args, env);
-  const call = client(() => server.url);
+  const call = apiCaller(() => server.url, TOKEN);
   const acknowledged: number[] = [];
   let kills = 0;
   let undeliveredAtKills = 0;
@@ -114,7 +102,7 @@ for (const thread of [false, true]) test(`SIGTERM lets attempts in flight finish
   const env = { SWITCHYARD_ADMIN_TOKEN: TOKEN, SWITCHYARD_CONFIG: cfg };
   const args = ['--data-dir', join(dir, 'data'), '--port', '0'];
   let server = await spawnServer(args, env);
-  const call = client(() => server.url);
+  const call = apiCaller(() => server.url, TOKEN);
   try {
     await call('POST', '/api/v1/webhooks', { url: `${sink.url}/t`, name: 'term', triggers: COMPLETED });
     for (let i = 0; i < 10; i++) {

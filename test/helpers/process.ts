@@ -1,4 +1,5 @@
 /** Real `switchyard` processes for end-to-end and crash tests. */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from './vectors.js';
@@ -40,4 +41,20 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
 export function cli(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * A JSON API client for a server that restarts (its URL is read at each call): asserts a 200 (the message is the
+ * server's answer) and returns the parsed body.
+ */
+export function apiCaller(getUrl: () => string, token: string) {
+  return async (method: string, path: string, body?: unknown): Promise<any> => {
+    const r = await fetch(`${getUrl()}${path}`, {
+      method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    assert.equal(r.status, 200, text);
+    return JSON.parse(text);
+  };
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { spawnServer, type ServerProcess } from '../helpers/process.js';
+import { apiCaller, spawnServer, type ServerProcess } from '../helpers/process.js';
 
 const TOKEN = 'sy_receiver_crash_token_0123456789';
 
@@ -45,14 +45,7 @@ test('kill -9 during a burst of captures: every capture acknowledged with 200 ge
   const env = { SWITCHYARD_ADMIN_TOKEN: TOKEN, SWITCHYARD_CONFIG: cfg };
   const args = ['--data-dir', join(dir, 'data'), '--port', '0'];
   let server: ServerProcess = await spawnServer(args, env);
-  const call = async (method: string, path: string, body?: unknown) => {
-    const r = await fetch(`${server.url}${path}`, {
-      method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await r.text();
-    assert.equal(r.status, 200, text);
-    return JSON.parse(text) as any;
-  };
+  const call = apiCaller(() => server.url, TOKEN);
   try {
     const flow = (await call('POST', '/api/v1/flows', {
       name: 'crash', steps: [{ id: 'slow', type: 'http_request', config: { method: 'POST', url: `${sink.url}/slow`, body: { captureId: '{{capture.id}}' } } }],
