@@ -110,7 +110,8 @@ export class ExperimentService {
       await tx.setExperimentState(id, state, endTime, now);
       const next: ExperimentRecord = { ...e, state, endTime, updatedAt: now };
       const events = await this.events.experimentStateChanged(tx, next);
-      return { experiment: next, events };
+      if (events > 0) await tx.countExperimentEvents(id, events);
+      return { experiment: { ...next, eventsFired: e.eventsFired + events }, events };
     });
   }
 
@@ -181,6 +182,7 @@ export class ExperimentService {
     return this.writes.transaction(async (tx) => {
       const e = await this.get(experimentId, tx);
       const events = await this.events.customAlert(tx, e, trialId > 0 ? trialId : null, { title, description, level });
+      if (events > 0) await tx.countExperimentEvents(experimentId, events);
       return { events };
     });
   }

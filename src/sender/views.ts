@@ -57,6 +57,7 @@ export function experimentView(e: ExperimentRecord) {
     startTime: iso(e.startTime),
     endTime: iso(e.endTime),
     duration: experimentDurationSeconds(e.startTime, e.endTime),
+    eventsFired: e.eventsFired,
   };
 }
 

@@ -75,6 +75,8 @@ export interface ExperimentTable {
   start_time: number;
   end_time: number | null;
   updated_at: number;
+  /** Events (webhook triggers that matched) fired by this experiment's state changes and custom alerts. */
+  events_fired: Generated<number>;
 }
 
 export interface TaskTable {

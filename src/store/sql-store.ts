@@ -41,7 +41,7 @@ function toExperiment(r: Row<ExperimentTable>): ExperimentRecord {
     id: r.id, name: r.name, state: r.state, workspaceId: r.workspace_id, projectId: r.project_id,
     workspaceName: r.workspace_name, projectName: r.project_name, resourcePool: r.resource_pool,
     slotsPerTrial: r.slots_per_trial, integrations: JSON.parse(r.integrations), startTime: r.start_time,
-    endTime: r.end_time, updatedAt: r.updated_at,
+    endTime: r.end_time, updatedAt: r.updated_at, eventsFired: r.events_fired,
   };
 }
 
@@ -309,6 +309,9 @@ export class SqlStore extends SqlAlertingStore implements Store {
   }
   async setExperimentState(id: number, state: string, endTime: number | null, now: number): Promise<void> {
     await this.raw('UPDATE experiments SET state = ?, end_time = ?, updated_at = ? WHERE id = ?', [state, endTime, now, id]);
+  }
+  async countExperimentEvents(id: number, events: number): Promise<void> {
+    await this.raw('UPDATE experiments SET events_fired = events_fired + ? WHERE id = ?', [events, id]);
   }
 
   // tasks

@@ -57,8 +57,10 @@ export interface ExperimentRecord {
   id: number; name: string; state: string; workspaceId: number; projectId: number;
   workspaceName: string; projectName: string; resourcePool: string; slotsPerTrial: number;
   integrations: WebhookIntegrations; startTime: number; endTime: number | null; updatedAt: number;
+  /** Events fired by its state changes and custom alerts (one per matching trigger, before fan-out to deliveries). */
+  eventsFired: number;
 }
-export type ExperimentInput = Omit<ExperimentRecord, 'id' | 'endTime' | 'updatedAt'>;
+export type ExperimentInput = Omit<ExperimentRecord, 'id' | 'endTime' | 'updatedAt' | 'eventsFired'>;
 
 export interface TaskRecord {
   taskId: string; taskType: string; experimentId: number | null; trialId: number | null; workspaceId: number | null;
@@ -163,6 +165,8 @@ export interface Store extends ReceiverStore, AlertingStore {
   getExperiment(id: number): Promise<ExperimentRecord | null>;
   listExperiments(opts: { limit: number; offset: number }): Promise<{ experiments: ExperimentRecord[]; total: number }>;
   setExperimentState(id: number, state: string, endTime: number | null, now: number): Promise<void>;
+  /** Adds to the experiment's count of events fired. */
+  countExperimentEvents(id: number, events: number): Promise<void>;
 
   getTask(taskId: string): Promise<TaskRecord | null>;
   insertTask(t: TaskRecord): Promise<void>;

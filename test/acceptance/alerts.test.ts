@@ -81,6 +81,7 @@ for (const type of ['SLACK', 'DEFAULT'] as const) {
       assert.deepEqual(r.body, {});
       await drained(s);
       assert.equal(sink.requests.length, 1);
+      assert.equal((await s.api('GET', `/api/v1/experiments/${exp.id}`)).body.experiment.eventsFired, 1, 'the alert counts as an event of its experiment');
       const req = sink.requests[0]!;
       assert.ok(req.text.includes('end of main'));
       assert.ok(req.text.includes('DEBUG'));

@@ -46,6 +46,11 @@ test('case 6: TestReportExperimentStateChanged — trigger counts, SPECIFIC and 
     await drained(s);
     assert.deepEqual(got(), expect({ '/one': 1, '/many': 10 }));
     assert.equal(new Set(sink.byPath('/many').map((r) => JSON.parse(r.text).event_id)).size, 10);
+    // The experiment keeps its total: 10 now, and a later state change that fires nothing leaves it at 10.
+    assert.equal((await s.api('GET', `/api/v1/experiments/${e4.id}`)).body.experiment.eventsFired, 10);
+    assert.equal(await setState(s, e4.id, 'DELETING'), 0);
+    assert.equal((await s.api('GET', '/api/v1/experiments?limit=1000')).body.experiments.find((x: { id: number }) => x.id === e4.id).eventsFired, 10);
+    assert.equal((await s.api('GET', `/api/v1/experiments/${e1.id}`)).body.experiment.eventsFired, 0);
     await deleteAllHooks(s);
 
     // SPECIFIC webhooks: w1 in the default workspace, w2 in the experiment's workspace, w3 global

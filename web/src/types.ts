@@ -81,6 +81,8 @@ export interface Outbox { pending: number; failed: number; delivering: number; d
 export interface Experiment {
   id: number; name: string; state: string; workspace: string; workspaceId: number; project: string; projectId: number;
   resourcePool: string; slotsPerTrial: number; integrations: unknown; startTime: string; endTime: string | null; duration: number;
+  /** Events fired so far by its state changes and custom alerts. */
+  eventsFired: number;
 }
 export interface ExperimentInput { name: string; workspace?: string; project?: string; integrations?: unknown }
 

@@ -151,3 +151,10 @@ sqliteMigrations['0006_claim_per_webhook'] = {
     await sql`CREATE INDEX deliveries_webhook_queued ON deliveries (webhook_id, next_attempt_at, id) WHERE status IN ('pending', 'failed')`.execute(db);
   },
 };
+
+sqliteMigrations['0007_experiment_events'] = {
+  async up(db: Kysely<any>) {
+    // How many events each experiment fired (state changes and custom alerts), for the experiments list.
+    await sql`ALTER TABLE experiments ADD COLUMN events_fired INTEGER NOT NULL DEFAULT 0`.execute(db);
+  },
+};

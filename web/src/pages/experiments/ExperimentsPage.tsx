@@ -13,7 +13,6 @@ import { ErrorAlert, errorText } from '../../components/ErrorAlert';
 import { StatusTag } from '../../components/StatusTag';
 import { Time } from '../../components/Time';
 import { live } from '../../live';
-import { addEventsFired, eventsFired } from './eventsFired';
 
 /** States offered in "Move to", in a lifecycle order (Determined's experiment states). */
 export const STATES = [
@@ -75,7 +74,6 @@ function MoveTo({ e }: { e: Experiment }) {
   const move = useMutation({
     mutationFn: (state: string) => api.setExperimentState(e.id, state),
     onSuccess: async (r, state) => {
-      addEventsFired(e.id, r.eventsFired);
       void message.success(`${e.name} is now ${state}: ${r.eventsFired} ${r.eventsFired === 1 ? 'event' : 'events'} fired.`);
       await qc.invalidateQueries({ queryKey: ['experiments'] });
     },
@@ -106,8 +104,8 @@ export function ExperimentsPage() {
     { title: 'Project', dataIndex: 'project', width: 140, render: (p: string) => p || 'Uncategorized' },
     { title: 'State', dataIndex: 'state', width: 170, render: (s: string) => <StatusTag status={s} /> },
     {
-      title: <Tooltip title="Events fired by the state changes made in this browser (the API keeps no per-experiment total).">Events fired</Tooltip>,
-      key: 'events', width: 110, render: (_, e) => eventsFired(e.id) ?? '—',
+      title: <Tooltip title="Events fired by its state changes and custom alerts: one per webhook trigger that matched.">Events fired</Tooltip>,
+      key: 'events', width: 110, render: (_, e) => e.eventsFired,
     },
     { title: 'Started', dataIndex: 'startTime', width: 120, render: (t: string) => <Time value={t} /> },
     { title: 'Ended', dataIndex: 'endTime', width: 120, render: (t: string | null) => <Time value={t} /> },
