@@ -26,6 +26,7 @@ import ast, gc, json, os, sys, types, warnings
 sys.dont_write_bytecode = True
 _MISSING = object()
 _FILENAME = '<code>'
+_MAX_CACHED_CODE = 100_000
 _MAX_OUTPUT = ${limits.maxOutputChars}
 _MAX_LOG = ${limits.maxLogChars}
 _MAX_LINES = ${limits.maxLogLines}
@@ -90,6 +91,8 @@ _WIDE = frozenset({'sys', 'builtins', 'importlib', 'gc', 'inspect', 'types', '_i
 _CLOSURES = {}
 _touched = set()
 _real_import = builtins.__import__
+from operator import is_ as _is
+_COMPILED = {}
 
 def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
     if level == 0:
@@ -127,7 +130,8 @@ def _restore():
         if sys.modules.get(name) is not m:
             sys.modules[name] = m
         d, s = m.__dict__, _SNAP[name]
-        if len(d) != len(s) or any(d.get(k, _MISSING) is not v for k, v in s.items()):
+        # Same keys and values, by identity, in the same order (all in C: an __eq__ of user objects is never asked).
+        if len(d) != len(s) or not (all(map(_is, d, s)) and all(map(_is, d.values(), s.values()))):
             d.clear()
             d.update(s)
     for k in sys.modules.keys() - _MODS.keys():
@@ -229,12 +233,20 @@ def _serialize(result):
     return 'ok', text
 
 def _execute(code, input_json, log):
-    try:
-        compiled = compile(_wrap(ast.parse(code, filename=_FILENAME)), _FILENAME, 'exec')
-    except SyntaxError as e:
-        return 'exception', _syntax_message(e)
-    except (ValueError, RecursionError, MemoryError) as e:
-        return 'exception', '%s: %s' % (type(e).__name__, _text(e))
+    # Code objects are immutable, so the compiled step is kept (keyed by its exact text) and only the parse and
+    # compile are skipped: every run still gets fresh globals, builtins and function objects.
+    compiled = _COMPILED.get(code) if type(code) is str else None
+    if compiled is None:
+        try:
+            compiled = compile(_wrap(ast.parse(code, filename=_FILENAME)), _FILENAME, 'exec')
+        except SyntaxError as e:
+            return 'exception', _syntax_message(e)
+        except (ValueError, RecursionError, MemoryError) as e:
+            return 'exception', '%s: %s' % (type(e).__name__, _text(e))
+        if len(code) <= _MAX_CACHED_CODE:
+            if len(_COMPILED) >= 64:
+                _COMPILED.clear()
+            _COMPILED[code] = compiled
     g = {'__builtins__': dict(_UB), '__name__': '__main__', '__doc__': None}
     input_data = json.loads(input_json)
     sys.stdout = sys.stderr = log

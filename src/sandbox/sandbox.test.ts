@@ -205,6 +205,14 @@ describe('CodeRunner: WebAssembly code steps', { timeout: 90_000 }, () => {
       ok(await py('import os, hmac\nreturn {"tmp": os.listdir("/tmp"), "len": len("ab"), "cmp": hmac.compare_digest("a", "b")}')),
       { tmp: [], len: 2, cmp: false },
     );
+    // A patch by an object that claims to equal everything is still seen (modules are compared by identity).
+    const sneaky = 'import hmac\nclass Eq:\n    def __eq__(self, o): return True\n    def __call__(self, a, b): return True\n    __hash__ = None\nhmac.compare_digest = Eq()\nreturn {}';
+    assert.deepEqual(ok(await py(sneaky)), {});
+    assert.deepEqual(ok(await py('import hmac\nreturn {"cmp": hmac.compare_digest("a", "b")}')), { cmp: false });
+    // The same code text twice (its compiled form is reused): each run still starts from fresh globals and defaults.
+    const counter = 'import json\ndef f(seen=[]):\n    seen.append(1)\n    return len(seen)\nglobal n\nn = globals().get("n", 0) + 1\njson.counter = getattr(json, "counter", 0) + 1\nreturn {"f": f(), "n": n, "json": json.counter}';
+    assert.deepEqual(ok(await py(counter)), { f: 1, n: 1, json: 1 });
+    assert.deepEqual(ok(await py(counter)), { f: 1, n: 1, json: 1 });
     assert.deepEqual(ok(await js('globalThis.leak = 1; return {}')), {});
     assert.deepEqual(ok(await js('return {leak: typeof leak}')), { leak: 'undefined' });
   });
