@@ -69,8 +69,9 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     const outbound = new OutboundPolicy(config.outbound.allow);
     const sender = new HttpSender({ signingKey: () => signingKey, timeoutMs: d.timeout_ms, clock, policy: outbound, responseBodyBytes: d.response_body_bytes });
     const engineEvents = new EngineEvents();
-    // The engine runs in a worker thread with its own SQLite connection (a second core for delivery), except with an
-    // injected clock (tests that move time themselves need the engine on that clock) or an in-memory database.
+    // The engine runs in the API's thread; with `delivery.thread` (off by default: slower on 2 cores, see
+    // docs/benchmarks.md) in a worker thread with its own SQLite connection, unless the clock is injected (tests that
+    // move time need the engine on that clock) or the database is in memory.
     const threaded = d.thread && !opts.clock && dbPath !== ':memory:';
     const worker: DeliveryEngine = threaded
       ? new ThreadedEngine({

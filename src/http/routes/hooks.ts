@@ -17,6 +17,13 @@ function capturedBody(r: Extract<IngressResult, { kind: 'captured' }>) {
   };
 }
 
+/** The API error of an ingress result that is not a capture (one wording for the fast path and the route). */
+function notCaptured(r: Extract<IngressResult, { kind: 'unknown_hook' | 'rate_limited' }>): ApiError {
+  return r.kind === 'unknown_hook'
+    ? new ApiError('hook_not_found', 'no catch hook has this URL (was its key rotated?); copy the URL from the flow (GET /api/v1/flows/{id})')
+    : new ApiError('rate_limited', `this hook accepts a limited number of requests per second; retry after ${r.retryAfterSec} s`);
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown, extra?: Record<string, string>): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extra });
@@ -58,13 +65,10 @@ export function catchFastPath(ctx: AppContext, log: Logger): (req: IncomingMessa
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       ctx.ingress.capture(key, { method, url, rawHeaders: req.rawHeaders, body, remoteAddress: req.socket.remoteAddress ?? '' }).then((r) => {
         switch (r.kind) {
-          case 'unknown_hook': {
-            const e = new ApiError('hook_not_found', 'no catch hook has this URL (was its key rotated?); copy the URL from the flow (GET /api/v1/flows/{id})');
-            return sendJson(res, e.http, e.toBody());
-          }
+          case 'unknown_hook':
           case 'rate_limited': {
-            const e = new ApiError('rate_limited', `this hook accepts a limited number of requests per second; retry after ${r.retryAfterSec} s`);
-            return sendJson(res, e.http, e.toBody(), { 'retry-after': String(r.retryAfterSec) });
+            const e = notCaptured(r);
+            return sendJson(res, e.http, e.toBody(), r.kind === 'rate_limited' ? { 'retry-after': String(r.retryAfterSec) } : undefined);
           }
           case 'captured':
             // The flow's definition may have changed since the check above: a static response is still honoured.
@@ -101,17 +105,17 @@ export function registerHookRoutes(app: FastifyInstance, ctx: AppContext): void 
     });
     const handler = async (req: import('fastify').FastifyRequest<{ Params: { key: string } }>, reply: import('fastify').FastifyReply): Promise<unknown> => {
       const key = req.params.key;
-      if (!/^[A-Za-z0-9_-]{16,128}$/.test(key)) throw new ApiError('hook_not_found', 'no catch hook has this URL; copy the URL from the flow (GET /api/v1/flows/{id})');
+      if (!KEY.test(key)) throw new ApiError('hook_not_found', 'no catch hook has this URL; copy the URL from the flow (GET /api/v1/flows/{id})');
       const r = await ctx.ingress.capture(key, {
         method: req.method, url: req.raw.url ?? req.url, rawHeaders: req.raw.rawHeaders,
         body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), remoteAddress: req.socket.remoteAddress ?? '',
       });
       switch (r.kind) {
         case 'unknown_hook':
-          throw new ApiError('hook_not_found', 'no catch hook has this URL (was its key rotated?); copy the URL from the flow (GET /api/v1/flows/{id})');
+          throw notCaptured(r);
         case 'rate_limited':
           void reply.header('retry-after', String(r.retryAfterSec));
-          throw new ApiError('rate_limited', `this hook accepts a limited number of requests per second; retry after ${r.retryAfterSec} s`);
+          throw notCaptured(r);
         case 'captured':
           if (r.response) {
             void reply.code(r.response.status);
