@@ -10,6 +10,7 @@ import { ApiError, invalid } from '../http/errors.js';
 import { Fields, isObject, typeName } from '../http/fields.js';
 import type { AlertChannelInput, AlertChannelRecord, ChannelFilter, ChannelKind, OutboundPolicy } from './types.js';
 import { checkUrl } from '../delivery/ssrf.js';
+import { iso } from '../sender/views.js';
 
 export const CHANNEL_KINDS: ChannelKind[] = ['email', 'slack', 'http'];
 export const ALERT_KINDS = ['delivery.dead', 'webhook.disabled', 'flow.alert', 'run.failed'];
@@ -103,7 +104,6 @@ export function parseChannel(body: unknown, policy: OutboundPolicy, existing?: A
   return { name, kind, enabled, filter, config: { url, method }, secret: { headers } };
 }
 
-const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
 /** The API's view of a channel: secret parts are never shown (a Slack URL shows its origin; header values are redacted). */
 export function channelView(ch: AlertChannelRecord) {

@@ -2,7 +2,8 @@
 import type { DeliveryRecord, AttemptRecord, ExperimentRecord, TokenRecord, WebhookRecord, WorkspaceRecord } from '../store/store.js';
 import { experimentDurationSeconds } from '../core/payload/index.js';
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+/** An epoch-milliseconds time as the API shows it (null stays null). */
+export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** `whsec_abcd…` — enough to tell secrets apart, never enough to use one. */
 export function maskSecret(s: string | null): string | null {

@@ -6,11 +6,11 @@ import type {
   NotificationJob, NotificationStatus,
 } from './alerting-types.js';
 import type { AlertRecord, SecretInfo } from './store.js';
+import { SecretBox } from './secret-box.js';
+import { SqlReceiverStore } from './sql-receiver-store.js';
 
 /** Settings whose values are sealed with the secrets key. */
 export const SEALED_SETTINGS = ['smtp.password'];
-import { SecretBox } from './secret-box.js';
-import { SqlReceiverStore } from './sql-receiver-store.js';
 
 export function toAlertRecord(r: Selectable<AlertTable>): AlertRecord {
   return {

@@ -7,9 +7,9 @@ import { requireAdmin } from '../../sender/auth-context.js';
 import { channelView, parseChannel } from '../../alerts/channels.js';
 import { NotifyError } from '../../alerts/notifier.js';
 import type { AlertNotificationRecord, AlertRecord } from '../../store/store.js';
+import { iso } from '../../sender/views.js';
 
 type Id = { Params: { id: string } };
-const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+$/;
 
 export function alertView(a: AlertRecord, notifications?: AlertNotificationRecord[], channelNames?: Map<number, string>) {

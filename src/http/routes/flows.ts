@@ -10,11 +10,11 @@ import type { FlowRecord, RunRecord, RunStatus, RunStepRecord } from '../../stor
 import { captureApiView } from '../../receiver/capture-view.js';
 import { parseFlow } from '../../receiver/flow-service.js';
 import { time } from './deliveries.js';
+import { iso } from '../../sender/views.js';
 
 type Q = Record<string, string | undefined>;
 type Id = { Params: { id: string } };
 const RUN_STATUSES: RunStatus[] = ['queued', 'running', 'retrying', 'succeeded', 'failed', 'stopped'];
-const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
 export function catchUrl(req: FastifyRequest, key: string): string {
   return `${req.protocol}://${req.headers.host ?? 'localhost'}/hooks/catch/${key}`;
