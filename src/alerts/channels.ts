@@ -15,7 +15,8 @@ import { iso } from '../sender/views.js';
 export const CHANNEL_KINDS: ChannelKind[] = ['email', 'slack', 'http'];
 export const ALERT_KINDS = ['delivery.dead', 'webhook.disabled', 'flow.alert', 'run.failed'];
 export const SEVERITIES = ['info', 'warning', 'error'];
-const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+$/;
+/** A plain email address (no display name, one address). */
+export const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const FORBIDDEN_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
 

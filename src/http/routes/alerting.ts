@@ -4,13 +4,12 @@ import type { AppContext } from '../context.js';
 import { Fields, pathId } from '../fields.js';
 import { ApiError, invalid } from '../errors.js';
 import { requireAdmin } from '../../sender/auth-context.js';
-import { channelView, parseChannel } from '../../alerts/channels.js';
+import { channelView, EMAIL, parseChannel } from '../../alerts/channels.js';
 import { NotifyError } from '../../alerts/notifier.js';
 import type { AlertNotificationRecord, AlertRecord } from '../../store/store.js';
 import { iso } from '../../sender/views.js';
 
 type Id = { Params: { id: string } };
-const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+$/;
 
 export function alertView(a: AlertRecord, notifications?: AlertNotificationRecord[], channelNames?: Map<number, string>) {
   return {
