@@ -83,6 +83,10 @@ export async function startSwitchyard(opts: { profileDir?: string; timeoutMs?: n
   Object.assign(env, {
     SWITCHYARD_ADMIN_TOKEN: ADMIN_TOKEN, SWITCHYARD_OUTBOUND_ALLOW: '127.0.0.0/8', SWITCHYARD_LOG_LEVEL: 'warn',
   });
+  // A/B runs: BENCH_SY_<NAME>=v reaches Switchyard as SWITCHYARD_<NAME>=v (e.g. BENCH_SY_DELIVERY_SEND_THREAD=false).
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('BENCH_SY_') && v !== undefined) env[`SWITCHYARD_${k.slice('BENCH_SY_'.length)}`] = v;
+  }
   const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
   const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1'], {
     env, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT,

@@ -68,6 +68,11 @@ export const configSchema = z
          * against ~3,000 deliveries/s) with a p99 of 45 ms against 6-10 ms at 1,000 events/s (docs/benchmarks.md).
          */
         thread: z.boolean().default(false),
+        /**
+         * Make the HTTP requests (undici, signing, responses, the SSRF guard) in a worker thread, while claims and
+         * records stay on the one SQLite connection. Ignored with `thread` (that engine sends from its own thread).
+         */
+        send_thread: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
@@ -237,6 +242,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
   const smtpPort = intEnv(env, 'SWITCHYARD_SMTP_PORT');
   if (smtpPort !== undefined) setPath(raw, ['smtp', 'port'], smtpPort);
   if (env.SWITCHYARD_DELIVERY_POLICY) setPath(raw, ['delivery', 'policy'], env.SWITCHYARD_DELIVERY_POLICY);
+  const sendThread = env.SWITCHYARD_DELIVERY_SEND_THREAD;
+  if (sendThread !== undefined && sendThread !== '') {
+    if (!/^(true|false|1|0)$/.test(sendThread)) throw new ConfigError(`SWITCHYARD_DELIVERY_SEND_THREAD must be true or false, got "${sendThread}"`);
+    setPath(raw, ['delivery', 'send_thread'], sendThread === 'true' || sendThread === '1');
+  }
   const timeout = intEnv(env, 'SWITCHYARD_DELIVERY_TIMEOUT_MS');
   if (timeout !== undefined) setPath(raw, ['delivery', 'timeout_ms'], timeout);
   if (flags.host !== undefined) raw.host = flags.host;

@@ -14,7 +14,8 @@ import { GroupCommit } from './store/group-commit.js';
 import { TokenAuth } from './http/auth.js';
 import { buildApp } from './http/app.js';
 import type { AppContext } from './http/context.js';
-import { HttpSender } from './delivery/http-sender.js';
+import { HttpSender, type Sender } from './delivery/http-sender.js';
+import { ThreadedHttpSender } from './delivery/send-thread.js';
 import { DeliveryWorker } from './delivery/worker.js';
 import type { DeliveryEngine } from './delivery/engine.js';
 import { ThreadedEngine } from './delivery/engine-thread.js';
@@ -67,7 +68,10 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     const { generated } = await auth.bootstrap(config.auth.admin_token);
     const d = config.delivery;
     const outbound = new OutboundPolicy(config.outbound.allow);
-    const sender = new HttpSender({ signingKey: () => signingKey, timeoutMs: d.timeout_ms, clock, policy: outbound, responseBodyBytes: d.response_body_bytes });
+    const sender: Sender = d.send_thread && !d.thread
+      ? new ThreadedHttpSender({ outboundAllow: config.outbound.allow, timeoutMs: d.timeout_ms, responseBodyBytes: d.response_body_bytes },
+        { signingKey: () => signingKey, clock, log: log.child({ component: 'delivery' }) })
+      : new HttpSender({ signingKey: () => signingKey, timeoutMs: d.timeout_ms, clock, policy: outbound, responseBodyBytes: d.response_body_bytes });
     const engineEvents = new EngineEvents();
     // The engine runs in the API's thread; with `delivery.thread` (off by default: slower on 2 cores, see
     // docs/benchmarks.md) in a worker thread with its own SQLite connection, unless the clock is injected (tests that

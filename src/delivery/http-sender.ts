@@ -64,7 +64,13 @@ export function redactHeaders(h: Record<string, string>): Record<string, string>
   return out;
 }
 
-export class HttpSender {
+/** What the engine and the webhook service send through: `HttpSender` here, or `ThreadedHttpSender` (send-thread.ts). */
+export interface Sender {
+  send(req: OutboundRequest): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+export class HttpSender implements Sender {
   private readonly dispatcher: Dispatcher;
   /** The address each origin's sockets connected to, as the guard let them. */
   private readonly remote = new Map<string, string>();

@@ -16,11 +16,11 @@ import type { Clock } from '../core/types.js';
 import { classify, delayAfter, nextWait, parseRetryAfter, policyFor, type RetryPolicy } from '../core/retry.js';
 import type { AttemptResult, ClaimRequest, DeliveryRecord, Store, WebhookRecord } from '../store/store.js';
 import { standardSecretsOf } from '../sender/webhook-service.js';
-import type { HttpSender, SendResult } from './http-sender.js';
+import type { Sender, SendResult } from './http-sender.js';
 import type { EngineEvents } from './engine-events.js';
 
 export interface WorkerOptions {
-  store: Store; sender: HttpSender; clock: Clock; log: Logger; events: EngineEvents;
+  store: Store; sender: Sender; clock: Clock; log: Logger; events: EngineEvents;
   /** The policy of webhooks that name none. */
   policy: RetryPolicy;
   batchSize: number; concurrency: number; perWebhookConcurrency: number; leaseMs: number; defaultTimeoutMs: number;

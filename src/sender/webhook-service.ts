@@ -5,7 +5,7 @@ import { renderTestEvent } from '../core/payload/index.js';
 import { generateStandardSecret } from '../core/signing/standard.js';
 import type { Clock, WebhookMode } from '../core/types.js';
 import type { Store, WebhookPatch, WebhookRecord } from '../store/store.js';
-import type { HttpSender } from '../delivery/http-sender.js';
+import type { Sender } from '../delivery/http-sender.js';
 import { requireCanEditWebhook, type Caller } from './auth-context.js';
 import { parseTriggers, parseWebhookCreate, parseWebhookPatch } from './webhook-input.js';
 import { Fields } from '../http/fields.js';
@@ -14,7 +14,7 @@ export const DEFAULT_ROTATION_OVERLAP_SEC = 24 * 3600;
 
 export class WebhookService {
   constructor(
-    private readonly store: Store, private readonly clock: Clock, private readonly sender: HttpSender,
+    private readonly store: Store, private readonly clock: Clock, private readonly sender: Sender,
     /** Told after a webhook changes, so cached copies (the delivery worker's) are dropped at once. */
     private readonly onChange: (id: number) => void = () => {},
   ) {}

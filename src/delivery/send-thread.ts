@@ -1,0 +1,161 @@
+/**
+ * The HTTP half of delivery in a worker thread: undici, signing, reading responses and the SSRF guard run there,
+ * on the second core, while the engine's bookkeeping (claims, records: the only SQLite connection) stays in the API's
+ * thread. Unlike `delivery.thread` (a second engine with a second SQLite connection, which fought the API for
+ * SQLite's write lock), nothing is shared but messages: requests go over in batches (one message per turn of the
+ * event loop, as a JSON string: cloning one string costs less than walking objects) and results come back the same
+ * way.
+ *
+ * The thread has no clock of its own that matters: the signature timestamp and `startedAt` are the engine's
+ * (injected clocks keep working), only the duration is measured where the request is made.
+ *
+ * This file is both sides: `ThreadedHttpSender` (main thread) and the thread's entry (below, when not the main thread).
+ */
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/types.js';
+import type { OutboundRequest, SendResult, Sender } from './http-sender.js';
+
+export interface SendThreadConfig {
+  outboundAllow: string[];
+  timeoutMs: number;
+  responseBodyBytes: number;
+}
+
+interface ThreadRequest extends OutboundRequest { timestampSec: number }
+type ToThread = { t: 'send'; key: string | null; json: string } | { t: 'close' };
+type FromThread = { t: 'results'; json: string } | { t: 'closed' };
+
+/** Heap limits of the sending thread (old and young generation), in MB: it keeps only what is in flight. */
+const OLD_SPACE_MB = 128;
+const YOUNG_SPACE_MB = 16;
+
+export class ThreadedHttpSender implements Sender {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: SendResult) => void; startedAt: number }>();
+  private outbox: [number, ThreadRequest][] = [];
+  private scheduled = false;
+  private sentKey: string | null = null;
+  private closing = false;
+
+  constructor(
+    private readonly cfg: SendThreadConfig,
+    private readonly opts: { signingKey: () => string; clock: Clock; log: Logger },
+  ) {}
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(new URL(import.meta.url), {
+      workerData: { sendThread: this.cfg },
+      resourceLimits: { maxOldGenerationSizeMb: OLD_SPACE_MB, maxYoungGenerationSizeMb: YOUNG_SPACE_MB },
+    });
+    w.unref();
+    this.worker = w;
+    this.sentKey = null;
+    w.on('message', (m: FromThread) => {
+      if (m.t !== 'results') return;
+      for (const [id, r] of JSON.parse(m.json) as [number, SendResult][]) {
+        const p = this.pending.get(id);
+        if (!p) continue;
+        this.pending.delete(id);
+        p.resolve({ ...r, startedAt: p.startedAt });
+      }
+    });
+    w.on('error', (e) => this.opts.log.error({ err: e }, 'the delivery sending thread failed'));
+    w.on('exit', (code) => {
+      if (this.worker === w) this.worker = null;
+      // What it was sending has no known outcome: each attempt fails (and is retried under its policy). The
+      // next send starts a new thread.
+      const lost = [...this.pending.values()];
+      this.pending.clear();
+      for (const p of lost) {
+        p.resolve({
+          outcome: 'other', statusCode: null, error: `the sending thread exited (code ${code}) before the attempt ended`,
+          responseBody: null, responseHeaders: null, requestHeaders: {}, remoteAddress: null, retryAfter: null,
+          startedAt: p.startedAt, durationMs: 0,
+        });
+      }
+      if (!this.closing && lost.length) this.opts.log.error({ code, lost: lost.length }, 'the delivery sending thread exited');
+    });
+    return w;
+  }
+
+  send(req: OutboundRequest): Promise<SendResult> {
+    const startedAt = this.opts.clock.now();
+    const id = this.nextId++;
+    this.outbox.push([id, { ...req, timestampSec: req.timestampSec ?? Math.floor(startedAt / 1000) }]);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // The engine starts a claimed batch's attempts in one synchronous loop: they leave in one message.
+      queueMicrotask(() => this.flush());
+    }
+    return new Promise<SendResult>((resolve) => this.pending.set(id, { resolve, startedAt }));
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.outbox;
+    this.outbox = [];
+    if (batch.length === 0) return;
+    const w = this.ensureWorker();
+    const key = this.opts.signingKey();
+    w.postMessage({ t: 'send', key: key === this.sentKey ? null : key, json: JSON.stringify(batch) } satisfies ToThread);
+    this.sentKey = key;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const w = this.worker;
+    if (!w) return;
+    const closed = new Promise<void>((resolve) => {
+      w.on('message', (m: FromThread) => { if (m.t === 'closed') resolve(); });
+      w.once('exit', () => resolve());
+    });
+    w.postMessage({ t: 'close' } satisfies ToThread);
+    await closed;
+    await w.terminate();
+  }
+}
+
+async function runThread(cfg: SendThreadConfig): Promise<void> {
+  const port = parentPort!;
+  const [{ HttpSender }, { OutboundPolicy }, { systemClock }] = await Promise.all([
+    import('./http-sender.js'), import('./ssrf.js'), import('../core/types.js'),
+  ]);
+  let key = '';
+  const sender = new HttpSender({
+    signingKey: () => key, timeoutMs: cfg.timeoutMs, clock: systemClock, policy: new OutboundPolicy(cfg.outboundAllow),
+    responseBodyBytes: cfg.responseBodyBytes,
+  });
+  let results: [number, SendResult][] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    const list = results;
+    results = [];
+    port.postMessage({ t: 'results', json: JSON.stringify(list) } satisfies FromThread);
+  };
+  const done = (id: number, r: SendResult) => {
+    results.push([id, r]);
+    // Results that finish in the same turn of the event loop go back in one message.
+    if (!scheduled) { scheduled = true; setImmediate(flush); }
+  };
+  port.on('message', (m: ToThread) => {
+    if (m.t === 'close') {
+      void sender.close().catch(() => {}).then(() => { port.postMessage({ t: 'closed' } satisfies FromThread); port.close(); });
+      return;
+    }
+    if (m.key !== null) key = m.key;
+    for (const [id, req] of JSON.parse(m.json) as [number, ThreadRequest][]) {
+      sender.send(req).then((r) => done(id, r), (e) => done(id, {
+        outcome: 'other', statusCode: null, error: String(e), responseBody: null, responseHeaders: null, requestHeaders: {},
+        remoteAddress: null, retryAfter: null, startedAt: 0, durationMs: 0,
+      }));
+    }
+  });
+}
+
+if (!isMainThread && (workerData as { sendThread?: SendThreadConfig } | null)?.sendThread) {
+  void runThread((workerData as { sendThread: SendThreadConfig }).sendThread);
+}
