@@ -69,9 +69,14 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     const d = config.delivery;
     const outbound = new OutboundPolicy(config.outbound.allow);
     const sender: Sender = d.send_thread && !d.thread
-      ? new ThreadedHttpSender({ outboundAllow: config.outbound.allow, timeoutMs: d.timeout_ms, responseBodyBytes: d.response_body_bytes },
+      ? new ThreadedHttpSender({
+        outboundAllow: config.outbound.allow, timeoutMs: d.timeout_ms, responseBodyBytes: d.response_body_bytes, connectionsPerOrigin: d.concurrency,
+      },
         { signingKey: () => signingKey, clock, log: log.child({ component: 'delivery' }) })
-      : new HttpSender({ signingKey: () => signingKey, timeoutMs: d.timeout_ms, clock, policy: outbound, responseBodyBytes: d.response_body_bytes });
+      : new HttpSender({
+        signingKey: () => signingKey, timeoutMs: d.timeout_ms, clock, policy: outbound, responseBodyBytes: d.response_body_bytes,
+        connectionsPerOrigin: d.concurrency,
+      });
     const engineEvents = new EngineEvents();
     // The engine runs in the API's thread; with `delivery.thread` (off by default: slower on 2 cores, see
     // docs/benchmarks.md) in a worker thread with its own SQLite connection, unless the clock is injected (tests that

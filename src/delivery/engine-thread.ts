@@ -128,7 +128,7 @@ async function runThread(): Promise<void> {
   const clock = systemClock;
   const sender = new HttpSender({
     signingKey: () => cfg.signingKey, timeoutMs: cfg.timeoutMs, clock, policy: new OutboundPolicy(cfg.outboundAllow),
-    responseBodyBytes: cfg.responseBodyBytes,
+    responseBodyBytes: cfg.responseBodyBytes, connectionsPerOrigin: cfg.concurrency,
   });
   const events = new EngineEvents();
   // Events go back in batches, one message per turn of the event loop.

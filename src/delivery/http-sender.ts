@@ -48,6 +48,12 @@ export interface HttpSenderOptions {
   policy: OutboundPolicy;
   /** Bytes of a response body kept in the attempt log. */
   responseBodyBytes?: number;
+  /**
+   * Connections per origin (default 512, the engine's default concurrency). The engine bounds requests per webhook
+   * and in all; a lower cap here would let one webhook's hanging requests hold the sockets of every other webhook on
+   * the same origin (many Slack webhooks share hooks.slack.com).
+   */
+  connectionsPerOrigin?: number;
   dispatcher?: Dispatcher;
 }
 
@@ -79,7 +85,7 @@ export class HttpSender implements Sender {
   constructor(private readonly opts: HttpSenderOptions) {
     this.bodyCap = opts.responseBodyBytes ?? 16 * 1024;
     this.dispatcher = opts.dispatcher ?? guardedAgent(opts.policy, {
-      keepAliveTimeout: 30_000, connections: 128, pipelining: 1,
+      keepAliveTimeout: 30_000, connections: opts.connectionsPerOrigin ?? 512, pipelining: 1,
       onConnect: (origin, address) => { this.remote.set(origin, address); },
     });
   }

@@ -20,6 +20,7 @@ export interface SendThreadConfig {
   outboundAllow: string[];
   timeoutMs: number;
   responseBodyBytes: number;
+  connectionsPerOrigin?: number;
 }
 
 interface ThreadRequest extends OutboundRequest { timestampSec: number }
@@ -126,7 +127,7 @@ async function runThread(cfg: SendThreadConfig): Promise<void> {
   let key = '';
   const sender = new HttpSender({
     signingKey: () => key, timeoutMs: cfg.timeoutMs, clock: systemClock, policy: new OutboundPolicy(cfg.outboundAllow),
-    responseBodyBytes: cfg.responseBodyBytes,
+    responseBodyBytes: cfg.responseBodyBytes, connectionsPerOrigin: cfg.connectionsPerOrigin,
   });
   let results: [number, SendResult][] = [];
   let scheduled = false;
