@@ -3,7 +3,7 @@
  * Signing happens here, per attempt, so the signature timestamp is the time of this attempt (as in Determined).
  * Every request goes through the SSRF guard; redirects are never followed.
  */
-import { request, errors as undiciErrors, type Dispatcher } from 'undici';
+import { errors as undiciErrors, type Dispatcher } from 'undici';
 import { DETERMINED_SIGNATURE_HEADER, DETERMINED_TIMESTAMP_HEADER, signDetermined } from '../core/signing/determined.js';
 import { standardHeaders } from '../core/signing/standard.js';
 import type { Clock } from '../core/types.js';
@@ -102,16 +102,34 @@ export class HttpSender implements Sender {
     return h;
   }
 
-  /** The origin of each URL sent to (parsing a URL per attempt showed in profiles); bounded. */
-  private readonly origins = new Map<string, string | null>();
-  private originOf(url: string): string | null {
-    let o = this.origins.get(url);
+  /** Each URL's origin and path (parsing a URL per attempt showed in profiles); bounded. */
+  private readonly targets = new Map<string, { origin: string; path: string } | null>();
+  private targetOf(url: string): { origin: string; path: string } | null {
+    let o = this.targets.get(url);
     if (o === undefined) {
-      try { o = new URL(url).origin; } catch { o = null; }
-      if (this.origins.size >= 10_000) this.origins.clear();
-      this.origins.set(url, o);
+      try { const u = new URL(url); o = { origin: u.origin, path: `${u.pathname}${u.search}` }; } catch { o = null; }
+      if (this.targets.size >= 10_000) this.targets.clear();
+      this.targets.set(url, o);
     }
     return o;
+  }
+
+  /**
+   * Attempts past their deadline, checked by one timer (a timer or an AbortSignal per request cost more, in GC and
+   * listeners, than the request's own bookkeeping). undici's headersTimeout and bodyTimeout end most timeouts on
+   * time; this catches the rest (a slow connect, a body that trickles) within DEADLINE_TICK_MS.
+   */
+  private readonly deadlines = new Set<{ at: number; abort: (e: Error) => void }>();
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private watch(d: { at: number; abort: (e: Error) => void }): void {
+    this.deadlines.add(d);
+    if (this.deadlineTimer) return;
+    this.deadlineTimer = setInterval(() => {
+      const now = performance.now();
+      for (const x of this.deadlines) if (x.at <= now) { this.deadlines.delete(x); x.abort(new AttemptTimeout()); }
+      if (this.deadlines.size === 0 && this.deadlineTimer) { clearInterval(this.deadlineTimer); this.deadlineTimer = null; }
+    }, DEADLINE_TICK_MS);
+    this.deadlineTimer.unref();
   }
 
   async send(req: OutboundRequest): Promise<SendResult> {
@@ -120,36 +138,25 @@ export class HttpSender implements Sender {
     const t0 = performance.now();
     const headers = this.headersFor(req, Math.floor(startedAt / 1000));
     const requestHeaders = redactHeaders(headers);
+    const target = this.targetOf(req.url);
     const done = (r: Omit<SendResult, 'startedAt' | 'durationMs' | 'requestHeaders' | 'remoteAddress'>): SendResult => {
-      const origin = this.originOf(req.url);
-      const remoteAddress = origin === null ? null : this.remote.get(origin) ?? null;
+      const remoteAddress = target === null ? null : this.remote.get(target.origin) ?? null;
       return { ...r, requestHeaders, remoteAddress, startedAt, durationMs: Math.round(performance.now() - t0) };
     };
     const pre = checkUrl(this.opts.policy, req.url);
-    if (!pre.ok) {
-      return done({ outcome: 'refused', statusCode: null, error: pre.reason, responseBody: null, responseHeaders: null, retryAfter: null });
+    if (!pre.ok || target === null) {
+      return done({ outcome: 'refused', statusCode: null, error: pre.ok ? `invalid URL ${req.url}` : pre.reason, responseBody: null, responseHeaders: null, retryAfter: null });
     }
     try {
-      const res = await request(req.url, {
-        method: 'POST', headers, body: req.body, dispatcher: this.dispatcher,
-        signal: AbortSignal.timeout(timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
-      });
+      const res = await this.post(target, headers, req.body, timeoutMs, t0 + timeoutMs);
       const code = res.statusCode;
-      const responseHeaders: Record<string, string> = {};
-      for (const k in res.headers) {
-        const v = res.headers[k];
-        if (v !== undefined) responseHeaders[k] = Array.isArray(v) ? v.join(', ') : String(v).slice(0, 1024);
-      }
-      // A body whose announced length fits the cap is read whole (no per-chunk iteration); others capped.
-      const length = Number(responseHeaders['content-length'] ?? NaN);
-      const text = length >= 0 && length <= this.bodyCap ? await res.body.text() : await readCapped(res.body, this.bodyCap);
-      const location = responseHeaders.location;
+      const location = res.headers.location;
       const error = code >= 300 && code < 400
         ? `redirect ${code} not followed${location ? ` (Location: ${location})` : ''}`
         : code >= 400 || code < 200 ? `HTTP ${code}` : null;
       return done({
-        outcome: code >= 200 && code < 300 ? 'ok' : 'http', statusCode: code, error, responseBody: text, responseHeaders,
-        retryAfter: responseHeaders['retry-after'] ?? null,
+        outcome: code >= 200 && code < 300 ? 'ok' : 'http', statusCode: code, error, responseBody: res.body, responseHeaders: res.headers,
+        retryAfter: res.headers['retry-after'] ?? null,
       });
     } catch (e) {
       const { outcome, message } = classifyError(e);
@@ -157,21 +164,67 @@ export class HttpSender implements Sender {
     }
   }
 
+  /**
+   * One POST through undici's dispatch API: the response body is gathered from its chunks (up to the cap) without
+   * the Readable stream that `request()` builds for every response. Redirects are not followed.
+   */
+  private post(target: { origin: string; path: string }, headers: Record<string, string>, body: string, timeoutMs: number, deadline: number): Promise<{ statusCode: number; headers: Record<string, string>; body: string }> {
+    const cap = this.bodyCap;
+    return new Promise((resolve, reject) => {
+      let statusCode = 0;
+      let responseHeaders: Record<string, string> = {};
+      let chunks: Buffer[] = [];
+      let size = 0;
+      let settled = false;
+      let controller: Dispatcher.DispatchController | null = null;
+      const watched = { at: deadline, abort: (e: Error) => { if (controller) controller.abort(e); else finish(e); } };
+      const finish = (err: Error | null) => {
+        if (settled) return;
+        settled = true;
+        this.deadlines.delete(watched);
+        if (err) { reject(err); return; }
+        const kept = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+        resolve({ statusCode, headers: responseHeaders, body: size > cap ? `${kept}… [${size - cap} more bytes not kept]` : kept });
+      };
+      this.watch(watched);
+      this.dispatcher.dispatch({
+        origin: target.origin, path: target.path, method: 'POST', headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+      }, {
+        onRequestStart(c) { controller = c; },
+        onResponseStart(_c, code, h) {
+          // 1xx responses come first and are superseded by the final one.
+          statusCode = code;
+          responseHeaders = {};
+          chunks = [];
+          size = 0;
+          for (const k in h) {
+            const v = h[k];
+            if (v !== undefined) responseHeaders[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v).slice(0, 1024);
+          }
+        },
+        onResponseData(c, chunk) {
+          if (size < cap) chunks.push(size + chunk.length > cap ? chunk.subarray(0, cap - size) : chunk);
+          size += chunk.length;
+          // A body far beyond the cap is not read to its end: what was kept is the attempt's record.
+          if (size > 4 * cap + 65536) { finish(null); c.abort(new Error('response body too large')); }
+        },
+        onResponseEnd() { finish(null); },
+        onResponseError(_c, err) { finish(err); },
+      });
+    });
+  }
+
   async close(): Promise<void> {
     await this.dispatcher.close();
   }
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy?: () => void }, cap: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    if (size < cap) chunks.push(chunk.subarray(0, cap - size));
-    size += chunk.length;
-    if (size > 4 * cap + 65536) { body.destroy?.(); break; }
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  return size > cap ? `${text}… [${size - cap} more bytes not kept]` : text;
+const DEADLINE_TICK_MS = 100;
+
+/** The reason an attempt is aborted at its deadline (named like the DOMException of AbortSignal.timeout). */
+class AttemptTimeout extends Error {
+  override readonly name = 'TimeoutError';
+  constructor() { super('the attempt took longer than its timeout'); }
 }
 
 /** Sorts a transport failure into the attempt log's error classes. */
