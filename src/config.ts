@@ -45,7 +45,7 @@ export const configSchema = z
         /** Requests in flight at once, across all webhooks. */
         concurrency: z.number().int().min(1).max(10_000).default(512),
         /** Requests in flight at once to one webhook (a webhook's `maxConcurrency` overrides it). */
-        per_webhook_concurrency: z.number().int().min(1).max(10_000).default(64),
+        per_webhook_concurrency: z.number().int().min(1).max(10_000).default(128),
         /** How long a claimed delivery stays leased before another worker may take it, in ms. */
         lease_ms: z.number().int().min(1000).default(60_000),
         /** Retry policy of webhooks that name none. Env SWITCHYARD_DELIVERY_POLICY. */

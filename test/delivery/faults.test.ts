@@ -177,7 +177,7 @@ test('a receiver that hangs: its attempts time out, the other webhooks keep flow
     for (let i = 0; i < 3; i++) await s.api('POST', '/api/v1/webhooks', { url: `${healthy.url}/ok${i}`, name: `ok${i}`, triggers: COMPLETED });
     const ids: number[] = [];
     for (let i = 0; i < 150; i++) ids.push((await s.api('POST', '/api/v1/experiments', { name: `h-${i}` })).body.experiment.id);
-    // All 150 events at once: the hanging receiver takes its 64 slots, and the healthy ones must not wait on them.
+    // All 150 events at once: the hanging receiver takes its 128 slots, and the healthy ones must not wait on them.
     const posted = Date.now();
     await Promise.all(ids.map((id) => s.api('POST', `/api/v1/experiments/${id}/state`, { state: 'COMPLETED' })));
     await healthy.waitFor(450, 20_000);
@@ -188,7 +188,7 @@ test('a receiver that hangs: its attempts time out, the other webhooks keep flow
     for (let i = 0; i < 1200 && (await attempts()).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     const a = await attempts();
     assert.ok(a.length > 0 && a.every((x) => x.outcome === 'timeout'), 'the hanging receiver\'s attempts time out');
-    assert.ok(a.length <= 64, `at most per_webhook_concurrency (64) attempts were in flight at the hanging receiver, saw ${a.length}`);
+    assert.ok(a.length <= 128, `at most per_webhook_concurrency (128) attempts were in flight at the hanging receiver, saw ${a.length}`);
   } finally {
     await s.stop();
     hang.closeAllConnections();
