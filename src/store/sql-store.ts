@@ -86,6 +86,14 @@ function toToken(r: { id: number; name: string; role: string; prefix: string; cr
 
 const tokenColumns = ['id', 'name', 'role', 'prefix', 'created_at', 'last_used_at', 'revoked_at'] as const;
 
+const ENQUEUE_CHUNK = 64;
+const enqueueSqlByCount: string[] = [];
+function enqueueSql(n: number): string {
+  return enqueueSqlByCount[n] ??= `INSERT INTO deliveries (event_id, webhook_id, url, event_type, payload, content_type, signed, status,
+    attempts, next_attempt_at, lease_until, last_status, last_error, created_at, updated_at) VALUES
+    ${Array.from({ length: n }, () => "(?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, NULL, NULL, NULL, ?, ?)").join(', ')} RETURNING id`;
+}
+
 // Fixed statements, compiled once (the group commit runs one savepoint per operation).
 const SAVEPOINT = CompiledQuery.raw('SAVEPOINT sy_op');
 const RELEASE = CompiledQuery.raw('RELEASE SAVEPOINT sy_op');
@@ -336,22 +344,17 @@ export class SqlStore extends SqlAlertingStore implements Store {
 
   // deliveries
   async enqueueDeliveries(rows: DeliveryInput[], now: number): Promise<number[]> {
-    if (rows.length === 0) return [];
-    if (rows.length === 1) {
-      const d = rows[0]!;
-      const out = await this.raw<{ id: number }>(
-        `INSERT INTO deliveries (event_id, webhook_id, url, event_type, payload, content_type, signed, status, attempts,
-           next_attempt_at, lease_until, last_status, last_error, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, NULL, NULL, NULL, ?, ?) RETURNING id`,
-        [d.eventId, d.webhookId, d.url, d.eventType, d.payload, d.contentType, d.signed ? 1 : 0, d.nextAttemptAt, now, now]);
-      return out.map((r) => r.id);
+    const ids: number[] = [];
+    // Fixed SQL per row count (prepared once each; fan-outs come in a few sizes), up to 64 rows per statement.
+    for (let i = 0; i < rows.length; i += ENQUEUE_CHUNK) {
+      const chunk = rows.slice(i, i + ENQUEUE_CHUNK);
+      const params: unknown[] = [];
+      for (const d of chunk) params.push(d.eventId, d.webhookId, d.url, d.eventType, d.payload, d.contentType, d.signed ? 1 : 0, d.nextAttemptAt, now, now);
+      const out = await this.raw<{ id: number }>(enqueueSql(chunk.length), params);
+      // Ids are given in insertion order, which is the rows' (RETURNING's own order is not promised).
+      ids.push(...out.map((r) => r.id).sort((a, b) => a - b));
     }
-    const out = await this.db.insertInto('deliveries').values(rows.map((d) => ({
-      event_id: d.eventId, webhook_id: d.webhookId, url: d.url, event_type: d.eventType, payload: d.payload,
-      content_type: d.contentType, signed: d.signed ? 1 : 0, status: 'pending', attempts: 0,
-      next_attempt_at: d.nextAttemptAt, lease_until: null, last_status: null, last_error: null, created_at: now, updated_at: now,
-    }))).returning('id').execute();
-    return out.map((r) => r.id);
+    return ids;
   }
   async claimDeliveries(now: number, limit: number, leaseUntil: number, opts: ClaimOptions = { excludeWebhooks: [] }): Promise<DeliveryRecord[]> {
     return this.transaction((tx) => (tx as SqlStore).claimIn(now, limit, leaseUntil, opts));
