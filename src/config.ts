@@ -22,9 +22,14 @@ export const configSchema = z
       .object({
         /** Path of the SQLite file; default `<data_dir>/switchyard.db`. Env SWITCHYARD_SQLITE_PATH. */
         sqlite_path: z.string().min(1).optional(),
+        /**
+         * Checkpoint the WAL from a worker thread with its own connection, so the thread that commits (and answers
+         * the API and the catch hooks) never stops to copy the log into the database. Env SWITCHYARD_SQLITE_CHECKPOINT_THREAD.
+         */
+        checkpoint_thread: z.boolean().default(true),
       })
       .strict()
-      .default({}),
+      .prefault({}),
     webhooks: z
       .object({
         /** Key that signs every delivery (Determined's `webhooks.signing_key`). Env DET_WEBHOOKS_SIGNING_KEY.
@@ -196,6 +201,13 @@ function intEnv(env: Env, name: string): number | undefined {
   return Number(v);
 }
 
+function boolEnv(env: Env, name: string): boolean | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  if (!/^(true|false|1|0)$/.test(v)) throw new ConfigError(`${name} must be true or false, got "${v}"`);
+  return v === 'true' || v === '1';
+}
+
 /** Loads the config from file, environment and flags; throws ConfigError with a message that says what to fix. */
 export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
   const raw: Record<string, unknown> = {};
@@ -242,11 +254,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
   const smtpPort = intEnv(env, 'SWITCHYARD_SMTP_PORT');
   if (smtpPort !== undefined) setPath(raw, ['smtp', 'port'], smtpPort);
   if (env.SWITCHYARD_DELIVERY_POLICY) setPath(raw, ['delivery', 'policy'], env.SWITCHYARD_DELIVERY_POLICY);
-  const sendThread = env.SWITCHYARD_DELIVERY_SEND_THREAD;
-  if (sendThread !== undefined && sendThread !== '') {
-    if (!/^(true|false|1|0)$/.test(sendThread)) throw new ConfigError(`SWITCHYARD_DELIVERY_SEND_THREAD must be true or false, got "${sendThread}"`);
-    setPath(raw, ['delivery', 'send_thread'], sendThread === 'true' || sendThread === '1');
-  }
+  const sendThread = boolEnv(env, 'SWITCHYARD_DELIVERY_SEND_THREAD');
+  if (sendThread !== undefined) setPath(raw, ['delivery', 'send_thread'], sendThread);
+  const checkpointThread = boolEnv(env, 'SWITCHYARD_SQLITE_CHECKPOINT_THREAD');
+  if (checkpointThread !== undefined) setPath(raw, ['database', 'checkpoint_thread'], checkpointThread);
   const timeout = intEnv(env, 'SWITCHYARD_DELIVERY_TIMEOUT_MS');
   if (timeout !== undefined) setPath(raw, ['delivery', 'timeout_ms'], timeout);
   if (flags.host !== undefined) raw.host = flags.host;

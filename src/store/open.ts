@@ -6,6 +6,7 @@ import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely'
 import type { DB } from './schema.js';
 import { SqlStore } from './sql-store.js';
 import { sqliteMigrations } from './sqlite/migrations.js';
+import { startCheckpointer } from './checkpointer.js';
 
 /**
  * Kysely prepares every statement anew; preparing costs more than running most of ours. Statements are reusable in
@@ -40,8 +41,11 @@ function withStatementCache(sqlite: Database.Database, max = 512): Database.Data
 
 export interface OpenedStore { store: SqlStore; driver: 'sqlite'; path: string }
 
-/** `busyTimeoutMs`: how long a statement waits synchronously for a lock (default 5 s); see SqlStore.transaction. */
-export async function openSqliteStore(path: string, opts: { busyTimeoutMs?: number } = {}): Promise<OpenedStore> {
+/**
+ * `busyTimeoutMs`: how long a statement waits synchronously for a lock (default 5 s); see SqlStore.transaction.
+ * `checkpointThread`: checkpoint the WAL from a worker thread (checkpointer.ts) instead of in the committing thread.
+ */
+export async function openSqliteStore(path: string, opts: { busyTimeoutMs?: number; checkpointThread?: boolean } = {}): Promise<OpenedStore> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
@@ -52,7 +56,9 @@ export async function openSqliteStore(path: string, opts: { busyTimeoutMs?: numb
   // SQLite's default checkpoint interval (1,000 pages), set so it is not changed by accident: 10,000 pages made each
   // checkpoint long enough to stall the writers behind it (p99 of catch-hook ingest at 2,000/s 36 ms against 6-7 ms,
   // and of deliveries at 1,000 events/s 45 ms against 6-10 ms; docs/benchmarks.md, 2026-12-06 evening).
-  sqlite.pragma('wal_autocheckpoint = 1000');
+  // With the checkpoint thread, the committing connection checkpoints only as a backstop (10,000 pages, ~40 MB).
+  const checkpointThread = opts.checkpointThread === true && path !== ':memory:';
+  sqlite.pragma(`wal_autocheckpoint = ${checkpointThread ? 10_000 : 1000}`);
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const provider: MigrationProvider = { getMigrations: async () => sqliteMigrations };
   const { error } = await new Migrator({ db, provider }).migrateToLatest();
@@ -62,5 +68,11 @@ export async function openSqliteStore(path: string, opts: { busyTimeoutMs?: numb
   }
   // Migrations (above) wait the full 5 s for the lock; afterwards, the connection's own choice.
   if (opts.busyTimeoutMs !== undefined) sqlite.pragma(`busy_timeout = ${Math.max(0, Math.round(opts.busyTimeoutMs))}`);
-  return { store: new SqlStore(db), driver: 'sqlite', path };
+  const store = new SqlStore(db);
+  if (checkpointThread) {
+    const checkpointer = startCheckpointer(path);
+    const close = store.close.bind(store);
+    store.close = async () => { await checkpointer.stop(); await close(); };
+  }
+  return { store, driver: 'sqlite', path };
 }
