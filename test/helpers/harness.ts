@@ -110,6 +110,8 @@ export async function startSink(): Promise<Sink> {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  // A test that fails before closing its sink (e.g. Chromium missing) must still end.
+  server.unref();
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,

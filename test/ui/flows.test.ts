@@ -4,11 +4,11 @@
  * in the editor (a template picked from the sample), save (first refused, with the problem at its field), run it on
  * the capture, see the email arrive and the run with its steps.
  */
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startUi } from './helpers.js';
+import { startUi, chromiumPath } from './helpers.js';
 import { startSmtpSink } from '../helpers/smtp.js';
 import { repoRoot } from '../helpers/vectors.js';
 import { signDetermined } from '../../src/core/signing/determined.js';
@@ -23,6 +23,9 @@ function vectorBody(): string {
   return v.body;
 }
 
+
+// Without Chromium, fail at once, before any sink or server is started.
+before(() => { chromiumPath(); });
 test('UI: create a flow, catch a signed request, build verify + email steps, run it, get the email and the run', { timeout: 240_000 }, async () => {
   const smtp = await startSmtpSink();
   const ui = await startUi({ env: { SWITCHYARD_SMTP_HOST: '127.0.0.1', SWITCHYARD_SMTP_PORT: String(smtp.port) } });

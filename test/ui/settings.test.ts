@@ -1,9 +1,12 @@
 /** Settings (secrets are write-only, tokens shown once) and the Alerts page (an alert raised by a flow, resolved). */
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startUi } from './helpers.js';
+import { startUi, chromiumPath } from './helpers.js';
 import { startSmtpSink } from '../helpers/smtp.js';
 
+
+// Without Chromium, fail at once, before any sink or server is started.
+before(() => { chromiumPath(); });
 test('UI: Settings secrets tab sets, lists (never shows) and deletes a secret; a token is shown once; SMTP and channels', { timeout: 120_000 }, async () => {
   const smtp = await startSmtpSink();
   const ui = await startUi();

@@ -1,8 +1,11 @@
 /** The UI in a real Chromium against a real server: logging in, and every page of the side menu renders. */
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startUi, login } from './helpers.js';
+import { startUi, login, chromiumPath } from './helpers.js';
 
+
+// Without Chromium, fail at once, before any sink or server is started.
+before(() => { chromiumPath(); });
 test('UI: log in with a token, open every menu page, log out', { timeout: 120_000 }, async () => {
   const ui = await startUi({ login: false });
   const { page } = ui;

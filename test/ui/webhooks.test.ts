@@ -3,11 +3,14 @@
  * sink: create a webhook through the modal, test it from the row menu, fire it from the Experiments page, see the
  * delivery and its attempt, edit and delete it. Screenshots of each step go to artifacts/screenshots/.
  */
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSink } from '../helpers/harness.js';
-import { startUi } from './helpers.js';
+import { startUi, chromiumPath } from './helpers.js';
 
+
+// Without Chromium, fail at once, before any sink or server is started.
+before(() => { chromiumPath(); });
 test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in the detail view', { timeout: 180_000 }, async () => {
   const sink = await startSink();
   const ui = await startUi();
