@@ -88,6 +88,8 @@ export async function startSwitchyard(opts: { profileDir?: string; timeoutMs?: n
     if (k.startsWith('BENCH_SY_') && v !== undefined) env[`SWITCHYARD_${k.slice('BENCH_SY_'.length)}`] = v;
   }
   const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
+  // A/B runs of V8 or Node flags: BENCH_NODE_ARGS="--max-semi-space-size=32".
+  if (process.env.BENCH_NODE_ARGS) nodeArgs.push(...process.env.BENCH_NODE_ARGS.split(/\s+/).filter(Boolean));
   const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1'], {
     env, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT,
   });
