@@ -123,7 +123,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     const runner = new FlowRunner({
       store, clock, log: flowLog, services: stepServices, concurrency: config.receiver.run_concurrency,
       leaseMs: config.receiver.lease_ms, retryScheduleMs: config.receiver.retry_schedule_seconds.map((x) => x * 1000),
-      writes,
+      writes, onRunFailed: () => notifier.wake(),
     });
     const notifier = new AlertNotifier({
       store, clock, log: log.child({ component: 'alerts' }), sendEmail, http: httpClient, baseUrl: config.webhooks.base_url,

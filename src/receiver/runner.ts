@@ -87,6 +87,8 @@ export interface RunnerOptions {
   /** Waits in ms before the 2nd, 3rd… attempt of a failed action step. */
   retryScheduleMs: number[];
   onFinished?: (run: RunRecord, status: RunStatus) => void;
+  /** A run failed for good (its run.failed alert is written): the alert notifier should look. */
+  onRunFailed?: () => void;
   /** Where a run's records are written: the store, or a GroupCommit in front of it (runs finishing together share a commit). */
   writes?: Transactor;
 }
@@ -113,13 +115,24 @@ export class FlowRunner {
   private secretsCache: { values: Map<string, string>; until: number } | null = null;
   private readonly flows = new Map<number, { flow: FlowRecord | null; until: number }>();
   private readonly writes: Transactor;
-  private readonly finishes: BatchWriter<{ rows: RunStepInput[]; id: number; status: RunStatus; error: string | null; now: number; at: number | undefined }, null>;
+  private readonly finishes: BatchWriter<{ rows: RunStepInput[]; id: number; status: RunStatus; error: string | null; now: number; at: number | undefined; flow: { id: number; name: string } }, null>;
 
   constructor(private readonly o: RunnerOptions) {
     this.writes = o.writes ?? o.store;
     this.finishes = new BatchWriter(this.writes, async (tx, items) => {
       await tx.saveRunSteps(items.flatMap((i) => i.rows));
-      for (const i of items) await tx.finishRun(i.id, i.status, i.error, i.now, i.at);
+      for (const i of items) {
+        await tx.finishRun(i.id, i.status, i.error, i.now, i.at);
+        // A run that failed for good raises run.failed (one open alert per flow, counted), routed to the channels
+        // that take it: in the same transaction as the run's end, so neither is written without the other.
+        if (i.status === 'failed') {
+          await tx.raiseAlert({
+            kind: 'run.failed', severity: 'error', webhookId: null, deliveryId: null,
+            title: `Flow "${i.flow.name}" has failed runs`,
+            message: `run ${i.id} of flow ${i.flow.id} failed: ${i.error ?? 'unknown error'}. Replay it from the failed step or the start: POST /api/v1/runs/${i.id}/replay (body {"fromStep": "<step id>"} or {}), or from the run's page in the UI.`,
+          }, i.now);
+        }
+      }
       return items.map(() => null);
     });
   }
@@ -242,7 +255,8 @@ export class FlowRunner {
     const [error, at] = walk.status === 'succeeded' ? [null, undefined] : walk.status === 'stopped' ? [walk.reason, undefined]
       : walk.status === 'failed' ? [walk.error, undefined] : [walk.error, walk.at];
     // The remaining step records and the run's end, in one write shared with the runs finishing at the same moment.
-    await this.finishes.write({ rows: pending.splice(0), id: run.id, status: walk.status, error, now, at });
+    await this.finishes.write({ rows: pending.splice(0), id: run.id, status: walk.status, error, now, at, flow: { id: flow.id, name: flow.name } });
+    if (walk.status === 'failed') this.o.onRunFailed?.();
     this.o.onFinished?.(run, walk.status);
     return walk.status;
   }

@@ -178,6 +178,35 @@ test('a flow alert step is routed to channels: notification written with the ale
   assert.equal(body.alert.kind, 'flow.alert');
 });
 
+test('a run that fails for good raises run.failed, routed to the channels that take it; two failures, one open alert', async () => {
+  await deleteAll();
+  await s.api('POST', '/api/v1/alert-channels', { name: 'runs-http', kind: 'http', config: { url: `${sink.url}/run-failures` }, filter: { kinds: ['run.failed'] } });
+  // A step that fails at once and is not retried: a 400 is final.
+  const flow = (await s.api('POST', '/api/v1/flows', {
+    name: 'failing-flow', steps: [{ id: 'call', type: 'http_request', config: { method: 'POST', url: `${sink.url}/bad-request` } }],
+  })).body.flow;
+  sink.respond((r) => (r.path === '/bad-request' ? 400 : 200));
+  try {
+    const first = (await (await fetch(flow.catchUrl, { method: 'POST', body: '{}' })).json()) as { runId: number };
+    await until('the run.failed notification', async () => sink.byPath('/run-failures').length === 1);
+    const body = JSON.parse(sink.byPath('/run-failures')[0]!.text);
+    assert.equal(body.alert.kind, 'run.failed');
+    assert.equal(body.alert.title, 'Flow "failing-flow" has failed runs');
+    assert.match(body.alert.message, new RegExp(`^run ${first.runId} of flow ${flow.id} failed: .*400.*POST /api/v1/runs/${first.runId}/replay`));
+    // A second failure counts into the open alert; it is not sent again.
+    const second = (await (await fetch(flow.catchUrl, { method: 'POST', body: '{}' })).json()) as { runId: number };
+    const alert = await until('the count', async () => {
+      const a = ((await s.api('GET', '/api/v1/alerts')).body.alerts as any[]).find((x) => x.kind === 'run.failed');
+      return a?.count === 2 && a;
+    });
+    assert.match(alert.message, new RegExp(`^run ${second.runId} `));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(sink.byPath('/run-failures').length, 1);
+  } finally {
+    sink.respond(200);
+  }
+});
+
 test('failed sends are retried on alerts.retry_schedule_seconds (fake clock), then the notification is dead', async () => {
   await deleteAll();
   sink.respond((r) => (r.path.startsWith('/flaky') ? 503 : 200));
