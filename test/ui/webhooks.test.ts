@@ -126,10 +126,12 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     assert.equal(payload.condition.state, 'COMPLETED');
     assert.equal(payload.event_data.experiment.name, 'ui-exp');
 
-    // An ended experiment cannot go back to ACTIVE: the server's reason is shown.
+    // An ended experiment can only move on to the deletion states: the menu offers nothing the server would refuse.
     await expRow.getByRole('button', { name: 'Move experiment ui-exp to another state' }).click();
-    await page.getByRole('menuitem', { name: 'ACTIVE', exact: true }).click();
-    await page.getByText('Unable to move ui-exp.', { exact: true }).waitFor();
+    await page.getByRole('menuitem', { name: 'DELETING', exact: true }).waitFor();
+    assert.deepEqual(await page.locator('.ant-dropdown:visible').getByRole('menuitem').allInnerTexts(),
+      ['DELETING', 'DELETE_FAILED', 'DELETED', 'PARTIALLY_DELETED']);
+    await page.keyboard.press('Escape');
 
     // The detail view: the delivery, its attempt, its payload.
     await page.getByRole('menuitem', { name: 'Webhooks' }).click();

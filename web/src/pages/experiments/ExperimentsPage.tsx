@@ -20,6 +20,15 @@ export const STATES = [
   'STOPPING_ERROR', 'ERROR', 'DELETING', 'DELETE_FAILED', 'DELETED', 'PARTIALLY_DELETED',
 ] as const;
 
+/** An ended experiment (as the server sees it) may only move on to the deletion states. */
+const ENDED = new Set(['COMPLETED', 'CANCELED', 'ERROR', 'DELETING', 'DELETE_FAILED', 'DELETED', 'PARTIALLY_DELETED']);
+const DELETION = new Set(['DELETING', 'DELETE_FAILED', 'DELETED', 'PARTIALLY_DELETED']);
+
+/** The states an experiment in `current` can move to (the server refuses the others with invalid_transition). */
+export function nextStates(current: string): string[] {
+  return STATES.filter((s) => s !== current && (!ENDED.has(current) || DELETION.has(s)));
+}
+
 interface NewExperiment { name: string; workspace?: string; project?: string; webhookNames?: string[] }
 
 function NewExperimentModal({ open, onClose }: { open: boolean; onClose: () => void }) {
@@ -79,7 +88,7 @@ function MoveTo({ e }: { e: Experiment }) {
     },
     onError: (err) => notification.error({ message: `Unable to move ${e.name}.`, description: errorText(err) }),
   });
-  const items: MenuProps['items'] = STATES.filter((s) => s !== current).map((s) => ({ key: s, label: s }));
+  const items: MenuProps['items'] = nextStates(current).map((s) => ({ key: s, label: s }));
   return (
     <Dropdown menu={{ items, onClick: ({ key }) => move.mutate(key) }} trigger={['click']}>
       <Button size="small" loading={move.isPending} aria-label={`Move experiment ${e.name} to another state`}>
