@@ -128,9 +128,12 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
 
     // An ended experiment can only move on to the deletion states: the menu offers nothing the server would refuse.
     await expRow.getByRole('button', { name: 'Move experiment ui-exp to another state' }).click();
-    await page.getByRole('menuitem', { name: 'DELETING', exact: true }).waitFor();
-    assert.deepEqual(await page.locator('.ant-dropdown:visible').getByRole('menuitem').allInnerTexts(),
-      ['DELETING', 'DELETE_FAILED', 'DELETED', 'PARTIALLY_DELETED']);
+    const moveMenu = page.getByRole('menu').filter({ has: page.getByRole('menuitem', { name: 'DELETING', exact: true }) });
+    await moveMenu.waitFor();
+    const offered = async () => (await moveMenu.getByRole('menuitem').allInnerTexts()).map((t) => t.trim());
+    // The menu may still be rendering its items: read it until it holds what it will show (at most 5 s).
+    for (let i = 0; i < 50 && (await offered()).length < 4; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await offered(), ['DELETING', 'DELETE_FAILED', 'DELETED', 'PARTIALLY_DELETED']);
     await page.keyboard.press('Escape');
 
     // The detail view: the delivery, its attempt, its payload.
