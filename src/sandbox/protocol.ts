@@ -28,9 +28,18 @@ export type WorkerMessage =
 
 /** Data given to a worker at start. */
 export interface WorkerInit {
-  /** Python only: Int32Array(1) over this buffer is Pyodide's interrupt buffer (2 = SIGINT). */
+  /**
+   * Python only: an Int32Array over this buffer. Word INTERRUPT is Pyodide's interrupt buffer (2 = SIGINT); RUNNING
+   * is the id of the run the worker is running (the pool swaps it for its negation to claim an interrupt);
+   * INTERRUPT_ACK is the id whose interrupt the pool has stored.
+   */
   interrupt?: SharedArrayBuffer;
 }
+
+export const INTERRUPT = 0;
+export const RUNNING = 1;
+export const INTERRUPT_ACK = 2;
+export const INTERRUPT_WORDS = 3;
 
 export const MIB = 1024 * 1024;
 

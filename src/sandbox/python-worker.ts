@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { capWasmMemory, gateRequire, lockRealm } from './harden.js';
 import { MemFsReset, type EmscriptenFs } from './memfs-reset.js';
 import { pythonHarness } from './python-harness.js';
-import { LIMITS, MIB, memoryMessage, timeoutMessage } from './protocol.js';
+import { INTERRUPT, INTERRUPT_ACK, LIMITS, MIB, RUNNING, memoryMessage, timeoutMessage } from './protocol.js';
 import type { RunMessage, WorkerInit, WorkerMessage, WorkerOutcome } from './protocol.js';
 
 const port = parentPort;
@@ -149,18 +149,32 @@ function parse(text: string, msg: RunMessage): { outcome: WorkerOutcome; recycle
   }
 }
 
+/**
+ * The run has ended: it is no longer the running one. If the pool claimed an interrupt for it meanwhile (RUNNING holds
+ * its negated id), wait until that interrupt was stored, then clear it: it must not reach the next run.
+ */
+function endRun(flags: Int32Array, id: number): void {
+  if (Atomics.compareExchange(flags, RUNNING, id, 0) === id) return;
+  for (let i = 0; i < 200 && Atomics.load(flags, INTERRUPT_ACK) !== id; i++) Atomics.wait(flags, INTERRUPT_ACK, Atomics.load(flags, INTERRUPT_ACK), 10);
+  Atomics.store(flags, INTERRUPT, 0);
+  Atomics.store(flags, RUNNING, 0);
+}
+
 try {
   const w = await start();
   port.on('message', (msg: RunMessage) => {
     if (msg.t !== 'run') return;
-    Atomics.store(w.interrupt, 0, 0);
+    Atomics.store(w.interrupt, INTERRUPT, 0);
+    Atomics.store(w.interrupt, RUNNING, msg.id);
     extraLogs = [];
     memCap.denied = false;
     memCap.capBytes = w.baseline + msg.memoryMb * MIB;
     let result: { outcome: WorkerOutcome; recycle: boolean };
     try {
       result = parse(String(w.run(msg.code, msg.input)), msg);
+      endRun(w.interrupt, msg.id);
     } catch (e) {
+      endRun(w.interrupt, msg.id);
       // Pyodide itself failed (fatal error, wasm trap): this interpreter is done.
       const lines = (e instanceof Error ? e.message : String(e)).trim().split('\n');
       const detail = lines[lines.length - 1] ?? '';

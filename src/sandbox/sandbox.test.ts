@@ -142,6 +142,28 @@ describe('CodeRunner: WebAssembly code steps', { timeout: 90_000 }, () => {
     assert.deepEqual(ok(await py('return {"after": "terminate"}')), { after: 'terminate' });
   });
 
+  test('runs queued behind a runaway on the same worker: the interrupt stops the runaway only, the rest succeed', async () => {
+    // One Python worker, so every run below waits behind the one before it (one of them posted to the worker ahead).
+    const loop = (ms: number) => py('while True:\n    pass', {}, ms);
+    const quick = (i: number) => py(`return {"i": ${i}, "n": sum(range(2000))}`, {}, 5000);
+    const runs = [loop(300), quick(1), loop(200), quick(2), quick(3), loop(150), quick(4)];
+    const results = await Promise.all(runs);
+    const kinds = results.map((r) => (r.ok ? 'ok' : r.kind));
+    assert.deepEqual(kinds, ['timeout', 'ok', 'timeout', 'ok', 'ok', 'timeout', 'ok']);
+    for (const [i, at] of [[1, 1], [2, 3], [3, 4], [4, 6]] as const) assert.deepEqual(ok(results[at]!), { i, n: 1999000 });
+    // Each deadline counted from the run's own start, not from when it was queued.
+    for (const [at, ms] of [[0, 300], [2, 200], [5, 150]] as const) {
+      assert.ok(results[at]!.durationMs >= ms - 10 && results[at]!.durationMs < ms + 1000, `run ${at} stopped after ${results[at]!.durationMs} ms`);
+    }
+    // Code that swallows its interrupt is terminated; the run queued behind it runs on the new worker.
+    const [stubborn, next] = await Promise.all([
+      py('while True:\n    try:\n        while True: pass\n    except BaseException: pass', {}, 300),
+      py('return {"after": "replaced"}'),
+    ]);
+    failed(stubborn, 'timeout', /longer than 300 ms/);
+    assert.deepEqual(ok(next), { after: 'replaced' });
+  });
+
   test('a memory bomb fails that run only, in both languages', async () => {
     // While Python blows up, a JavaScript run in another worker is unaffected.
     const [bomb, bystander] = await Promise.all([

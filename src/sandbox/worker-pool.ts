@@ -3,10 +3,18 @@
  * has a deadline on the main thread: at `timeoutMs` a Python worker gets SIGINT through its interrupt buffer (QuickJS
  * stops itself through its interrupt handler); if the worker has not answered after a grace period it is terminated.
  * A worker that dies, is terminated or asks to be recycled is replaced by a fresh one; only the run it was doing fails.
+ *
+ * Each busy worker also holds the next run, posted but not started (`queued`): the worker starts it the moment it
+ * posts the previous result, instead of waiting for this thread to handle that result and post another. The queued
+ * run's deadline starts when it becomes the active one. A Python interrupt must reach only the run it was meant for,
+ * so it is claimed first (compare-and-swap of the running id in the shared buffer, see protocol.ts); a run that ends
+ * while its interrupt is being claimed waits for it and clears it before the next run starts. A queued run that a
+ * replaced worker never finished goes back to the front of the queue (code steps have no side effects outside the
+ * sandbox, so running it again is safe).
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { CodeResult } from '../core/flow/types.js';
-import { timeoutMessage, type FailureKind, type RunMessage, type WorkerMessage, type WorkerOutcome } from './protocol.js';
+import { INTERRUPT, INTERRUPT_ACK, INTERRUPT_WORDS, RUNNING, timeoutMessage, type FailureKind, type RunMessage, type WorkerMessage, type WorkerOutcome } from './protocol.js';
 
 export interface PoolOptions {
   /** Used in messages ("the Python sandbox …"). */
@@ -45,6 +53,8 @@ interface Slot {
   state: 'down' | 'starting' | 'idle' | 'busy';
   interrupt: Int32Array | null;
   active: Active | null;
+  /** Posted to the worker behind `active`, not started yet (no deadline yet). */
+  queued: { id: number; job: Job } | null;
   startTimer?: NodeJS.Timeout;
   ready: Promise<void>;
   markReady(): void;
@@ -93,6 +103,8 @@ export class WorkerPool {
       this.slots.map(async (slot) => {
         const a = slot.active;
         if (a) this.settle(slot, fail('sandbox', 'the code runner was closed during the run', performance.now() - a.started));
+        if (slot.queued) slot.queued.job.resolve(fail('sandbox', 'the code runner was closed before the run started'));
+        slot.queued = null;
         const w = slot.worker;
         this.clearSlot(slot, new Error('closed'));
         if (w) await w.terminate().catch(() => undefined);
@@ -101,7 +113,7 @@ export class WorkerPool {
   }
 
   private emptySlot(n: number): Slot {
-    const slot = { n, worker: null, state: 'down', interrupt: null, active: null, stderrTail: '' } as unknown as Slot;
+    const slot = { n, worker: null, state: 'down', interrupt: null, active: null, queued: null, stderrTail: '' } as unknown as Slot;
     this.resetReady(slot);
     return slot;
   }
@@ -119,7 +131,7 @@ export class WorkerPool {
   }
 
   private spawn(slot: Slot): void {
-    const sab = this.opts.interruptBuffer ? new SharedArrayBuffer(4) : undefined;
+    const sab = this.opts.interruptBuffer ? new SharedArrayBuffer(4 * INTERRUPT_WORDS) : undefined;
     slot.interrupt = sab ? new Int32Array(sab) : null;
     slot.state = 'starting';
     slot.lastError = undefined;
@@ -167,7 +179,13 @@ export class WorkerPool {
       if (!a || a.id !== m.id) return;
       this.settle(slot, this.toResult(a, m.outcome));
       if (m.recycle) this.replace(slot);
-      else {
+      else if (slot.queued) {
+        // The worker has already started the queued run: its deadline starts now.
+        const q = slot.queued;
+        slot.queued = null;
+        this.activate(slot, q.id, q.job);
+        this.pump();
+      } else {
         slot.state = 'idle';
         this.pump();
       }
@@ -219,8 +237,12 @@ export class WorkerPool {
     this.resetReady(slot);
   }
 
-  /** Terminates the slot's worker and starts a fresh one in its place. */
+  /** Terminates the slot's worker and starts a fresh one in its place; its queued run goes back to the queue. */
   private replace(slot: Slot): void {
+    if (slot.queued) {
+      this.queue.unshift(slot.queued.job);
+      slot.queued = null;
+    }
     const w = slot.worker;
     this.clearSlot(slot, new Error('replaced'));
     if (w) void w.terminate().catch(() => undefined);
@@ -237,27 +259,52 @@ export class WorkerPool {
   }
 
   private pump(): void {
+    // Idle workers first, then one queued run behind each busy one.
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
       if (slot.state === 'idle' && slot.worker) this.dispatch(slot, this.queue.shift() as Job);
     }
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (slot.state === 'busy' && slot.worker && slot.active && !slot.queued) {
+        const job = this.queue.shift() as Job;
+        slot.queued = { id: this.nextId++, job };
+        this.post(slot, slot.queued.id, job);
+      }
+    }
   }
 
   private dispatch(slot: Slot, job: Job): void {
-    const worker = slot.worker as Worker;
-    const { timeoutMs } = job.req;
-    const a: Active = { id: this.nextId++, job, started: performance.now(), timedOut: false, deadline: undefined as unknown as NodeJS.Timeout };
+    const id = this.nextId++;
+    this.activate(slot, id, job);
+    this.post(slot, id, job);
+  }
+
+  /** `job` (posted as run `id`) is the one the worker runs now: its deadline starts. */
+  private activate(slot: Slot, id: number, job: Job): void {
+    const a: Active = { id, job, started: performance.now(), timedOut: false, deadline: undefined as unknown as NodeJS.Timeout };
     slot.state = 'busy';
     slot.active = a;
-    a.deadline = setTimeout(() => this.onDeadline(slot, a), timeoutMs);
-    const msg: RunMessage = { t: 'run', id: a.id, code: job.req.code, input: job.req.inputJson, timeoutMs, memoryMb: job.req.memoryMb };
-    worker.postMessage(msg);
+    a.deadline = setTimeout(() => this.onDeadline(slot, a), job.req.timeoutMs);
+  }
+
+  private post(slot: Slot, id: number, job: Job): void {
+    const msg: RunMessage = { t: 'run', id, code: job.req.code, input: job.req.inputJson, timeoutMs: job.req.timeoutMs, memoryMb: job.req.memoryMb };
+    (slot.worker as Worker).postMessage(msg);
   }
 
   private onDeadline(slot: Slot, a: Active): void {
     if (slot.active !== a) return;
     a.timedOut = true;
-    if (slot.interrupt) Atomics.store(slot.interrupt, 0, 2); // SIGINT: Pyodide raises KeyboardInterrupt
+    const f = slot.interrupt;
+    // SIGINT (Pyodide raises KeyboardInterrupt), only if this run is the one running: claimed by swapping its id for
+    // its negation, then the interrupt, then the acknowledgement the worker waits for if the run ends meanwhile.
+    // If the claim fails, the run is not running (it has just ended, or not yet started): the grace timer decides.
+    if (f && Atomics.compareExchange(f, RUNNING, a.id, -a.id) === a.id) {
+      Atomics.store(f, INTERRUPT, 2);
+      Atomics.store(f, INTERRUPT_ACK, a.id);
+      Atomics.notify(f, INTERRUPT_ACK);
+    }
     const graceMs = Math.min(1000, Math.max(100, Math.round(a.job.req.timeoutMs / 4)));
     a.grace = setTimeout(() => {
       if (slot.active !== a) return;
