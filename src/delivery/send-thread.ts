@@ -51,6 +51,7 @@ export class ThreadedHttpSender implements Sender {
       workerData: { sendThread: this.cfg },
       resourceLimits: { maxOldGenerationSizeMb: OLD_SPACE_MB, maxYoungGenerationSizeMb: YOUNG_SPACE_MB },
     });
+    // Held (ref) only while attempts are in flight: an idle sender does not keep the process alive, a busy one does.
     w.unref();
     this.worker = w;
     this.sentKey = null;
@@ -62,6 +63,7 @@ export class ThreadedHttpSender implements Sender {
         this.pending.delete(id);
         p.resolve({ ...r, startedAt: p.startedAt });
       }
+      if (this.pending.size === 0) w.unref();
     });
     w.on('error', (e) => this.opts.log.error({ err: e }, 'the delivery sending thread failed'));
     w.on('exit', (code) => {
@@ -84,6 +86,12 @@ export class ThreadedHttpSender implements Sender {
 
   send(req: OutboundRequest): Promise<SendResult> {
     const startedAt = this.opts.clock.now();
+    if (this.closing) {
+      return Promise.resolve({
+        outcome: 'other', statusCode: null, error: 'the sender is shutting down', responseBody: null, responseHeaders: null,
+        requestHeaders: {}, remoteAddress: null, retryAfter: null, startedAt, durationMs: 0,
+      });
+    }
     const id = this.nextId++;
     this.outbox.push([id, { ...req, timestampSec: req.timestampSec ?? Math.floor(startedAt / 1000) }]);
     if (!this.scheduled) {
@@ -100,6 +108,7 @@ export class ThreadedHttpSender implements Sender {
     this.outbox = [];
     if (batch.length === 0) return;
     const w = this.ensureWorker();
+    w.ref();
     const key = this.opts.signingKey();
     w.postMessage({ t: 'send', key: key === this.sentKey ? null : key, json: JSON.stringify(batch) } satisfies ToThread);
     this.sentKey = key;
@@ -113,6 +122,7 @@ export class ThreadedHttpSender implements Sender {
       w.on('message', (m: FromThread) => { if (m.t === 'closed') resolve(); });
       w.once('exit', () => resolve());
     });
+    w.ref(); // until it has closed its sockets
     w.postMessage({ t: 'close' } satisfies ToThread);
     await closed;
     await w.terminate();
