@@ -190,7 +190,11 @@ export class HttpSender implements Sender {
       this.dispatcher.dispatch({
         origin: target.origin, path: target.path, method: 'POST', headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
       }, {
-        onRequestStart(c) { controller = c; },
+        onRequestStart(c) {
+          controller = c;
+          // Its deadline passed while it waited for a connection: it must not go out after its timeout was recorded.
+          if (settled) c.abort(new AttemptTimeout());
+        },
         onResponseStart(_c, code, h) {
           // 1xx responses come first and are superseded by the final one.
           statusCode = code;

@@ -19,10 +19,10 @@ async function serve(handler: http.RequestListener): Promise<{ url: string; clos
   };
 }
 
-function sender(opts: { timeoutMs?: number; responseBodyBytes?: number } = {}): HttpSender {
+function sender(opts: { timeoutMs?: number; responseBodyBytes?: number; connectionsPerOrigin?: number } = {}): HttpSender {
   return new HttpSender({
     signingKey: () => 'k', timeoutMs: opts.timeoutMs ?? 5000, clock: new FakeClock(), policy: new OutboundPolicy(['127.0.0.0/8']),
-    responseBodyBytes: opts.responseBodyBytes ?? 100,
+    responseBodyBytes: opts.responseBodyBytes ?? 100, connectionsPerOrigin: opts.connectionsPerOrigin,
   });
 }
 
@@ -91,6 +91,31 @@ test('a redirect is not followed: the attempt fails and names the Location', asy
     assert.equal(r.statusCode, 302);
     assert.equal(r.error, 'redirect 302 not followed (Location: /elsewhere)');
     assert.equal(hits, 1);
+  } finally {
+    await s.close();
+    await srv.close();
+  }
+});
+
+test('an attempt whose deadline passes while it waits for a connection is a timeout and is never sent', async () => {
+  const seen: string[] = [];
+  const srv = await serve((rq, res) => {
+    seen.push(rq.url!);
+    if (rq.url === '/hang') return; // never answers: holds the only connection until its own timeout
+    res.end('ok');
+  });
+  const s = sender({ timeoutMs: 1000, connectionsPerOrigin: 1 });
+  try {
+    const first = s.send(req(`${srv.url}/hang`));
+    await new Promise((r) => setTimeout(r, 50));
+    const queued = await s.send({ ...req(`${srv.url}/queued`), timeoutMs: 300 });
+    assert.equal(queued.outcome, 'timeout', JSON.stringify(queued));
+    assert.equal((await first).outcome, 'timeout');
+    // The connection is free again: the queued request must not go out now that its timeout is recorded.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(seen, ['/hang']);
+    assert.equal((await s.send(req(`${srv.url}/later`))).outcome, 'ok');
+    assert.deepEqual(seen, ['/hang', '/later']);
   } finally {
     await s.close();
     await srv.close();
