@@ -70,6 +70,14 @@ export function redactHeaders(h: Record<string, string>): Record<string, string>
   return out;
 }
 
+/** An attempt that ended without a response from the endpoint (outcome `other`): the sender itself failed. */
+export function senderFailure(error: string, startedAt: number): SendResult {
+  return {
+    outcome: 'other', statusCode: null, error, responseBody: null, responseHeaders: null, requestHeaders: {}, remoteAddress: null,
+    retryAfter: null, startedAt, durationMs: 0,
+  };
+}
+
 /** What the engine and the webhook service send through: `HttpSender` here, or `ThreadedHttpSender` (send-thread.ts). */
 export interface Sender {
   send(req: OutboundRequest): Promise<SendResult>;

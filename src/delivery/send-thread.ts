@@ -14,7 +14,7 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/types.js';
-import type { OutboundRequest, SendResult, Sender } from './http-sender.js';
+import { senderFailure, type OutboundRequest, type SendResult, type Sender } from './http-sender.js';
 
 export interface SendThreadConfig {
   outboundAllow: string[];
@@ -73,11 +73,7 @@ export class ThreadedHttpSender implements Sender {
       const lost = [...this.pending.values()];
       this.pending.clear();
       for (const p of lost) {
-        p.resolve({
-          outcome: 'other', statusCode: null, error: `the sending thread exited (code ${code}) before the attempt ended`,
-          responseBody: null, responseHeaders: null, requestHeaders: {}, remoteAddress: null, retryAfter: null,
-          startedAt: p.startedAt, durationMs: 0,
-        });
+        p.resolve(senderFailure(`the sending thread exited (code ${code}) before the attempt ended`, p.startedAt));
       }
       if (!this.closing && lost.length) this.opts.log.error({ code, lost: lost.length }, 'the delivery sending thread exited');
     });
@@ -86,12 +82,7 @@ export class ThreadedHttpSender implements Sender {
 
   send(req: OutboundRequest): Promise<SendResult> {
     const startedAt = this.opts.clock.now();
-    if (this.closing) {
-      return Promise.resolve({
-        outcome: 'other', statusCode: null, error: 'the sender is shutting down', responseBody: null, responseHeaders: null,
-        requestHeaders: {}, remoteAddress: null, retryAfter: null, startedAt, durationMs: 0,
-      });
-    }
+    if (this.closing) return Promise.resolve(senderFailure('the sender is shutting down', startedAt));
     const id = this.nextId++;
     this.outbox.push([id, { ...req, timestampSec: req.timestampSec ?? Math.floor(startedAt / 1000) }]);
     if (!this.scheduled) {
@@ -131,7 +122,7 @@ export class ThreadedHttpSender implements Sender {
 
 async function runThread(cfg: SendThreadConfig): Promise<void> {
   const port = parentPort!;
-  const [{ HttpSender }, { OutboundPolicy }, { systemClock }] = await Promise.all([
+  const [{ HttpSender, senderFailure }, { OutboundPolicy }, { systemClock }] = await Promise.all([
     import('./http-sender.js'), import('./ssrf.js'), import('../core/types.js'),
   ]);
   let key = '';
@@ -159,10 +150,7 @@ async function runThread(cfg: SendThreadConfig): Promise<void> {
     }
     if (m.key !== null) key = m.key;
     for (const [id, req] of JSON.parse(m.json) as [number, ThreadRequest][]) {
-      sender.send(req).then((r) => done(id, r), (e) => done(id, {
-        outcome: 'other', statusCode: null, error: String(e), responseBody: null, responseHeaders: null, requestHeaders: {},
-        remoteAddress: null, retryAfter: null, startedAt: 0, durationMs: 0,
-      }));
+      sender.send(req).then((r) => done(id, r), (e) => done(id, senderFailure(String(e), 0)));
     }
   });
 }

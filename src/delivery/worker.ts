@@ -16,7 +16,7 @@ import type { Clock } from '../core/types.js';
 import { classify, delayAfter, nextWait, parseRetryAfter, policyFor, type RetryPolicy } from '../core/retry.js';
 import type { AttemptResult, ClaimRequest, DeliveryRecord, Store, WebhookRecord } from '../store/store.js';
 import { standardSecretsOf } from '../sender/webhook-service.js';
-import type { Sender, SendResult } from './http-sender.js';
+import { senderFailure, type Sender, type SendResult } from './http-sender.js';
 import type { EngineEvents } from './engine-events.js';
 
 export interface WorkerOptions {
@@ -194,10 +194,7 @@ export class DeliveryWorker {
         timeoutMs: Math.min(w?.timeoutMs ?? this.o.defaultTimeoutMs, this.o.leaseMs - Math.min(5000, this.o.leaseMs / 5)),
       });
     } catch (e) {
-      res = {
-        outcome: 'other', statusCode: null, error: String(e), responseBody: null, responseHeaders: null, requestHeaders: {},
-        remoteAddress: null, retryAfter: null, startedAt: this.o.clock.now(), durationMs: 0,
-      };
+      res = senderFailure(String(e), this.o.clock.now());
     }
     const r = this.decide(d, w, res);
     this.o.events.emit('delivery:attempt', {
