@@ -13,8 +13,9 @@
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { Clock } from '../core/types.js';
-import { senderFailure, type OutboundRequest, type SendResult, type Sender } from './http-sender.js';
+import { systemClock, type Clock } from '../core/types.js';
+import { HttpSender, senderFailure, type OutboundRequest, type SendResult, type Sender } from './http-sender.js';
+import { OutboundPolicy } from './ssrf.js';
 
 export interface SendThreadConfig {
   outboundAllow: string[];
@@ -120,11 +121,8 @@ export class ThreadedHttpSender implements Sender {
   }
 }
 
-async function runThread(cfg: SendThreadConfig): Promise<void> {
+function runThread(cfg: SendThreadConfig): void {
   const port = parentPort!;
-  const [{ HttpSender, senderFailure }, { OutboundPolicy }, { systemClock }] = await Promise.all([
-    import('./http-sender.js'), import('./ssrf.js'), import('../core/types.js'),
-  ]);
   let key = '';
   const sender = new HttpSender({
     signingKey: () => key, timeoutMs: cfg.timeoutMs, clock: systemClock, policy: new OutboundPolicy(cfg.outboundAllow),
@@ -156,5 +154,5 @@ async function runThread(cfg: SendThreadConfig): Promise<void> {
 }
 
 if (!isMainThread && (workerData as { sendThread?: SendThreadConfig } | null)?.sendThread) {
-  void runThread((workerData as { sendThread: SendThreadConfig }).sendThread);
+  runThread((workerData as { sendThread: SendThreadConfig }).sendThread);
 }
