@@ -97,6 +97,8 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     const metrics = createMetrics(store, engineEvents, clock);
     const sweeper = startSweeper({ store, clock, log, retentionMs: d.retention_days * 86400_000, maxAttempts: d.retention_max_attempts });
     const events = new EventSource(clock, config.webhooks.base_url);
+    // A webhook the engine disables (410, or failing too long) must not be matched from the triggers cache.
+    engineEvents.on('webhook:disabled', () => events.invalidate());
     // The receiver: catch hooks (group-committed captures), flows, the runner and its steps' collaborators.
     const writes = new GroupCommit(store);
     const codeRunner = new CodeRunner({ pythonWorkers: config.code.python_workers, jsWorkers: config.code.js_workers });
@@ -135,7 +137,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     const ctx: AppContext = {
       config, clock, store, auth, worker, metrics, engineEvents, signingKey: () => signingKey, ingress, flows, runner,
       webhooks: new WebhookService(store, clock, sender, (id) => { worker.invalidate(id); events.invalidate(); }),
-      experiments: new ExperimentService(store, clock, events, writes),
+      experiments: new ExperimentService(store, clock, events, writes, worker),
       alerting: { notifier, smtp, policy: outbound, sendEmail },
     };
     const app = buildApp(ctx, log);

@@ -18,6 +18,7 @@ import type { AttemptResult, ClaimRequest, DeliveryRecord, Store, WebhookRecord 
 import { standardSecretsOf } from '../sender/webhook-service.js';
 import { senderFailure, type Sender, type SendResult } from './http-sender.js';
 import type { EngineEvents } from './engine-events.js';
+import type { Handoff } from './engine.js';
 
 export interface WorkerOptions {
   store: Store; sender: Sender; clock: Clock; log: Logger; events: EngineEvents;
@@ -134,7 +135,7 @@ export class DeliveryWorker {
   private claimRequest(now: number): ClaimRequest | null {
     // Results not yet recorded count against the room: sent-but-unrecorded deliveries (what a crash sends again)
     // stay within `concurrency`. (A flush's own results commit in the same transaction as its claim.)
-    const room = Math.min(this.o.batchSize, this.o.concurrency - this.inflight.size - this.results.length);
+    const room = Math.min(this.o.batchSize, this.o.concurrency - this.inflight.size - this.results.length - this.reserved);
     if (room <= 0) return null;
     const roomFor = (id: number): number => {
       const w = this.hooks.get(id)?.w;
@@ -169,19 +170,92 @@ export class DeliveryWorker {
         if (n >= this.limitOf(w)) { overflow.push(d.id); continue; }
         this.perWebhook.set(d.webhookId, n + 1);
       }
-      // A freed slot needs no wake-up: the attempt's result is recorded by a flush, which claims again.
-      const p = this.attempt(d, w).finally(() => {
-        this.inflight.delete(d.id);
-        if (d.webhookId !== null) {
-          const n = (this.perWebhook.get(d.webhookId) ?? 1) - 1;
-          if (n <= 0) this.perWebhook.delete(d.webhookId); else this.perWebhook.set(d.webhookId, n);
-        }
-      });
-      this.inflight.set(d.id, p);
+      this.send(d, w);
     }
     // Claimed beyond a webhook's room in this batch: hand back at once, due now, for the next claim.
     if (overflow.length) await this.o.store.releaseDeliveries(overflow, now);
     return batch.length - overflow.length;
+  }
+
+  /** Sends a delivery whose slot of its webhook is already counted in `perWebhook`. */
+  private send(d: DeliveryRecord, w: WebhookRecord | null): void {
+    // A freed slot needs no wake-up: the attempt's result is recorded by a flush, which claims again.
+    const p = this.attempt(d, w).finally(() => {
+      this.inflight.delete(d.id);
+      if (d.webhookId !== null) {
+        const n = (this.perWebhook.get(d.webhookId) ?? 1) - 1;
+        if (n <= 0) this.perWebhook.delete(d.webhookId); else this.perWebhook.set(d.webhookId, n);
+      }
+    });
+    this.inflight.set(d.id, p);
+  }
+
+  /** Slots taken by handoffs whose writes have not committed (or failed) yet. */
+  private reserved = 0;
+  /** Webhooks this engine disabled since their settings were last invalidated: never taken by a handoff. */
+  private readonly disabledHere = new Set<number>();
+
+  /**
+   * A handoff for one write that enqueues deliveries (see Handoff in engine.ts): what it takes is sent as soon as
+   * the write commits, without a claim. Counted against the same room as claims (global and per webhook).
+   */
+  handoff(): Handoff {
+    const slots: number[] = [];
+    const started: { d: DeliveryRecord; w: WebhookRecord }[] = [];
+    let open = true;
+    const giveBack = (webhookIds: number[]) => {
+      for (const id of webhookIds) {
+        const n = (this.perWebhook.get(id) ?? 1) - 1;
+        if (n <= 0) this.perWebhook.delete(id); else this.perWebhook.set(id, n);
+      }
+    };
+    return {
+      take: (w) => {
+        if (!open || !this.running || w.paused || w.disabledAt !== null || w.fifo || this.disabledHere.has(w.id)) return null;
+        if (this.o.concurrency - this.inflight.size - this.results.length - this.reserved <= 0) return null;
+        const n = this.perWebhook.get(w.id) ?? 0;
+        if (n >= this.limitOf(w)) return null;
+        this.perWebhook.set(w.id, n + 1);
+        this.reserved++;
+        // Its settings, as read by the write, serve the claims that follow (their room for this webhook).
+        const now = Date.now();
+        if ((this.hooks.get(w.id)?.until ?? 0) < now) this.hooks.set(w.id, { w, until: now + WEBHOOK_CACHE_MS });
+        slots.push(w.id);
+        return this.o.clock.now() + this.o.leaseMs;
+      },
+      taken: (d, w) => { if (open) started.push({ d, w }); },
+      commit: () => {
+        if (!open) return;
+        open = false;
+        this.reserved -= slots.length;
+        // Taken but not written (the write enqueued fewer rows than it took): give those slots back.
+        const written = new Map<number, number>();
+        for (const { w } of started) written.set(w.id, (written.get(w.id) ?? 0) + 1);
+        giveBack(slots.filter((id) => {
+          const left = written.get(id) ?? 0;
+          if (left > 0) { written.set(id, left - 1); return false; }
+          return true;
+        }));
+        if (!this.running) {
+          // Stopped meanwhile: hand them back to the store (due now) for the next start, as stop() does.
+          giveBack(started.map(({ w }) => w.id));
+          const ids = started.map(({ d }) => d.id);
+          if (ids.length) {
+            this.o.store.releaseDeliveries(ids, this.o.clock.now()).catch((e) => {
+              this.o.log.error({ err: e }, 'could not release deliveries taken while stopping; they will be claimed when their leases expire');
+            });
+          }
+          return;
+        }
+        for (const { d, w } of started) this.send(d, w);
+      },
+      abort: () => {
+        if (!open) return;
+        open = false;
+        this.reserved -= slots.length;
+        giveBack(slots);
+      },
+    };
   }
 
   private async attempt(d: DeliveryRecord, w: WebhookRecord | null): Promise<void> {
@@ -293,6 +367,7 @@ export class DeliveryWorker {
     }
     for (const w of disabled) {
       this.hooks.delete(w.id);
+      this.disabledHere.add(w.id);
       this.o.events.emit('webhook:disabled', { webhookId: w.id, name: w.name, reason: w.reason });
       this.o.log.error({ webhookId: w.id, reason: w.reason }, `webhook "${w.name}" disabled`);
       await this.o.store.raiseAlert({
@@ -305,7 +380,7 @@ export class DeliveryWorker {
 
   /** Forget cached webhook settings (after an edit). */
   invalidate(webhookId?: number): void {
-    if (webhookId === undefined) this.hooks.clear(); else this.hooks.delete(webhookId);
+    if (webhookId === undefined) { this.hooks.clear(); this.disabledHere.clear(); } else { this.hooks.delete(webhookId); this.disabledHere.delete(webhookId); }
   }
 
   /** Waits for every attempt in flight to finish and be recorded. */

@@ -10,6 +10,7 @@ import { ECHOED_EXPCONF, matchWebhook, type MatchScope } from '../core/match.js'
 import type { Clock, CustomData, ExperimentSnapshot, TaskLogFacts, TriggerType } from '../core/types.js';
 import type { DeliveryInput, ExperimentRecord, Store, TriggerMatch, TriggerRecord, WebhookRecord } from '../store/store.js';
 import { compileRegex } from './webhook-input.js';
+import type { Handoff } from '../delivery/engine.js';
 
 export function snapshotOf(e: ExperimentRecord): ExperimentSnapshot {
   return {
@@ -44,19 +45,35 @@ export class EventSource {
     return matches;
   }
 
-  private delivery(w: WebhookRecord, trigger: TriggerRecord, eventId: string, r: RenderedEvent): DeliveryInput {
+  private delivery(w: WebhookRecord, trigger: TriggerRecord, eventId: string, r: RenderedEvent, h: Handoff | null): DeliveryInput {
     return {
       eventId, webhookId: w.id, url: w.url, eventType: trigger.triggerType, payload: r.body,
-      contentType: r.contentType, signed: r.signed, nextAttemptAt: this.clock.now(),
+      contentType: r.contentType, signed: r.signed, nextAttemptAt: this.clock.now(), leaseUntil: h?.take(w) ?? null,
     };
   }
 
+  /** Writes the rows to the outbox; those the engine took (leaseUntil set) go to the handoff with their ids. */
+  private async enqueue(tx: Store, rows: DeliveryInput[], hooks: WebhookRecord[], now: number, h: Handoff | null): Promise<number> {
+    const ids = await tx.enqueueDeliveries(rows, now);
+    if (h) {
+      rows.forEach((d, i) => {
+        if (d.leaseUntil === null || d.leaseUntil === undefined) return;
+        h.taken({
+          ...d, id: ids[i]!, status: 'delivering', attempts: 0, leaseUntil: d.leaseUntil, lastStatus: null, lastError: null,
+          createdAt: now, updatedAt: now, redeliveryOf: null,
+        }, hooks[i]!);
+      });
+    }
+    return rows.length;
+  }
+
   /** One event per matching EXPERIMENT_STATE_CHANGE trigger for the experiment's (new) state. */
-  async experimentStateChanged(tx: Store, e: ExperimentRecord): Promise<number> {
+  async experimentStateChanged(tx: Store, e: ExperimentRecord, h: Handoff | null = null): Promise<number> {
     const matches = await this.triggers(tx, 'EXPERIMENT_STATE_CHANGE', e.state);
     const scope: MatchScope = { workspaceId: e.workspaceId, integrations: e.integrations };
     const now = this.clock.now();
     const rows: DeliveryInput[] = [];
+    const hooks: WebhookRecord[] = [];
     for (const { trigger, webhook } of matches) {
       if (!matchWebhook(webhook, scope)) continue;
       const eventId = randomUUID();
@@ -65,10 +82,10 @@ export class EventSource {
         timestampSec: Math.floor(now / 1000), experiment: snapshotOf(e), trialId: null, custom: null,
         baseUrl: this.baseUrl, nowMs: now,
       });
-      rows.push(this.delivery(webhook, trigger, eventId, r));
+      rows.push(this.delivery(webhook, trigger, eventId, r, h));
+      hooks.push(webhook);
     }
-    await tx.enqueueDeliveries(rows, now);
-    return rows.length;
+    return this.enqueue(tx, rows, hooks, now, h);
   }
 
   private regex(pattern: string): RE2JS {
@@ -85,12 +102,16 @@ export class EventSource {
    * Scans log lines of one task against every TASK_LOG trigger: at most one event per (task, trigger), ever.
    * `experiment` is the task's experiment (for SPECIFIC matching and exclusion), if it is a trial.
    */
-  async taskLogs(tx: Store, task: Omit<TaskLogFacts, 'log'>, workspaceId: number | null, experiment: ExperimentRecord | null, lines: string[]): Promise<number> {
+  async taskLogs(
+    tx: Store, task: Omit<TaskLogFacts, 'log'>, workspaceId: number | null, experiment: ExperimentRecord | null, lines: string[],
+    h: Handoff | null = null,
+  ): Promise<number> {
     const matches = await this.triggers(tx, 'TASK_LOG');
     if (matches.length === 0) return 0;
     const scope: MatchScope = { workspaceId, integrations: experiment?.integrations ?? null };
     const now = this.clock.now();
     const rows: DeliveryInput[] = [];
+    const hooks: WebhookRecord[] = [];
     for (const line of lines) {
       if (ECHOED_EXPCONF.test(line)) continue;
       for (const { trigger, webhook } of matches) {
@@ -103,11 +124,11 @@ export class EventSource {
           webhookType: webhook.webhookType, eventId, timestampSec: Math.floor(now / 1000), regex: pattern,
           task: { ...task, log: line }, baseUrl: this.baseUrl,
         });
-        rows.push(this.delivery(webhook, trigger, eventId, r));
+        rows.push(this.delivery(webhook, trigger, eventId, r, h));
+      hooks.push(webhook);
       }
     }
-    await tx.enqueueDeliveries(rows, now);
-    return rows.length;
+    return this.enqueue(tx, rows, hooks, now, h);
   }
 
   /**
@@ -115,7 +136,7 @@ export class EventSource {
    * (same workspace or global) or by name, one event per CUSTOM trigger. A webhook listed both ways fires twice,
    * as in Determined. Mode is not re-checked here (CUSTOM triggers exist only on SPECIFIC webhooks).
    */
-  async customAlert(tx: Store, e: ExperimentRecord, trialId: number | null, data: CustomData): Promise<number> {
+  async customAlert(tx: Store, e: ExperimentRecord, trialId: number | null, data: CustomData, h: Handoff | null = null): Promise<number> {
     const cfg = e.integrations;
     if (cfg.exclude) return 0;
     const targets: WebhookRecord[] = [];
@@ -130,6 +151,7 @@ export class EventSource {
     }
     const now = this.clock.now();
     const rows: DeliveryInput[] = [];
+    const hooks: WebhookRecord[] = [];
     for (const w of targets) {
       for (const trigger of w.triggers) {
         if (trigger.triggerType !== 'CUSTOM') continue;
@@ -138,10 +160,10 @@ export class EventSource {
           webhookType: w.webhookType, triggerType: 'CUSTOM', eventId, timestampSec: Math.floor(now / 1000),
           experiment: snapshotOf(e), trialId, custom: data, baseUrl: this.baseUrl, nowMs: now,
         });
-        rows.push(this.delivery(w, trigger, eventId, r));
+        rows.push(this.delivery(w, trigger, eventId, r, h));
+        hooks.push(w);
       }
     }
-    await tx.enqueueDeliveries(rows, now);
-    return rows.length;
+    return this.enqueue(tx, rows, hooks, now, h);
   }
 }

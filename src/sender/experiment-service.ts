@@ -5,6 +5,7 @@ import { LOG_LEVELS, TERMINAL_STATES, type Clock, type LogLevel, type WebhookInt
 import type { ExperimentRecord, Store } from '../store/store.js';
 import type { Transactor } from '../store/group-commit.js';
 import { EventSource } from './event-source.js';
+import type { DeliveryEngine, Handoff } from '../delivery/engine.js';
 import { parseExperimentState } from './webhook-input.js';
 
 const EXPERIMENT_FIELDS = ['name', 'workspace', 'project', 'resourcePool', 'slotsPerTrial', 'integrations', 'startTime'] as const;
@@ -36,11 +37,28 @@ export function parseIntegrations(v: unknown): WebhookIntegrations {
 }
 
 export class ExperimentService {
-  /** `writes` runs the writes of reported facts: the store, or a GroupCommit in front of it. */
+  /**
+   * `writes` runs the writes of reported facts: the store, or a GroupCommit in front of it. `engine`, when it runs
+   * in this thread, takes the new deliveries it has room for straight from those writes (Handoff).
+   */
   constructor(
     private readonly store: Store, private readonly clock: Clock, private readonly events: EventSource,
-    private readonly writes: Transactor = store,
+    private readonly writes: Transactor = store, private readonly engine?: Pick<DeliveryEngine, 'handoff'>,
   ) {}
+
+  /** A write that may fire events: the engine's handoff is committed with it, or aborted when it fails. */
+  private async firing<T>(fn: (tx: Store, h: Handoff | null) => Promise<T>): Promise<T> {
+    const h = this.engine?.handoff?.() ?? null;
+    let v: T;
+    try {
+      v = await this.writes.transaction((tx) => fn(tx, h));
+    } catch (e) {
+      h?.abort();
+      throw e;
+    }
+    h?.commit();
+    return v;
+  }
 
   async get(id: number, tx: Store = this.store): Promise<ExperimentRecord> {
     const e = await tx.getExperiment(id);
@@ -98,7 +116,7 @@ export class ExperimentService {
     const raw = f.raw('state');
     if (raw === undefined) throw invalid('state is required, e.g. {"state": "COMPLETED"}');
     const state = parseExperimentState(raw, 'state');
-    return this.writes.transaction(async (tx) => {
+    return this.firing(async (tx, h) => {
       const e = await this.get(id, tx);
       if (e.state === state) return { experiment: e, events: 0 };
       const ended = TERMINAL_STATES.has(e.state) || DELETION_STATES.has(e.state);
@@ -109,7 +127,7 @@ export class ExperimentService {
       const endTime = e.endTime ?? (TERMINAL_STATES.has(state) ? now : null);
       await tx.setExperimentState(id, state, endTime, now);
       const next: ExperimentRecord = { ...e, state, endTime, updatedAt: now };
-      const events = await this.events.experimentStateChanged(tx, next);
+      const events = await this.events.experimentStateChanged(tx, next, h);
       if (events > 0) await tx.countExperimentEvents(id, events);
       return { experiment: { ...next, eventsFired: e.eventsFired + events }, events };
     });
@@ -135,7 +153,7 @@ export class ExperimentService {
         taskType: taskType?.toUpperCase(), workspaceId: lf.int('workspaceId', { min: 1 }),
       };
     });
-    return this.writes.transaction(async (tx) => {
+    return this.firing(async (tx, h) => {
       const byTask = new Map<string, Line[]>();
       for (const l of parsed) byTask.set(l.taskId, [...(byTask.get(l.taskId) ?? []), l]);
       let events = 0;
@@ -160,7 +178,7 @@ export class ExperimentService {
         for (const [agentId, logLines] of byAgent) {
           events += await this.events.taskLogs(tx, {
             taskId, taskType: task.taskType, nodeName: agentId, experimentId: task.experimentId, trialId: task.trialId,
-          }, task.workspaceId, exp, logLines);
+          }, task.workspaceId, exp, logLines, h);
         }
       }
       return { events };
@@ -179,9 +197,9 @@ export class ExperimentService {
     const experimentId = f.int('experimentId', { min: 1 });
     if (experimentId === undefined) throw invalid('experimentId is required: the experiment whose webhooks should fire');
     const trialId = f.int('trialId', { min: 0 }) ?? 0;
-    return this.writes.transaction(async (tx) => {
+    return this.firing(async (tx, h) => {
       const e = await this.get(experimentId, tx);
-      const events = await this.events.customAlert(tx, e, trialId > 0 ? trialId : null, { title, description, level });
+      const events = await this.events.customAlert(tx, e, trialId > 0 ? trialId : null, { title, description, level }, h);
       if (events > 0) await tx.countExperimentEvents(experimentId, events);
       return { events };
     });

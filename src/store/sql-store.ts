@@ -91,7 +91,7 @@ const enqueueSqlByCount: string[] = [];
 function enqueueSql(n: number): string {
   return enqueueSqlByCount[n] ??= `INSERT INTO deliveries (event_id, webhook_id, url, event_type, payload, content_type, signed, status,
     attempts, next_attempt_at, lease_until, last_status, last_error, created_at, updated_at) VALUES
-    ${Array.from({ length: n }, () => "(?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, NULL, NULL, NULL, ?, ?)").join(', ')} RETURNING id`;
+    ${Array.from({ length: n }, () => "(?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL, NULL, ?, ?)").join(', ')} RETURNING id`;
 }
 
 // Fixed statements, compiled once (the group commit runs one savepoint per operation).
@@ -349,7 +349,11 @@ export class SqlStore extends SqlAlertingStore implements Store {
     for (let i = 0; i < rows.length; i += ENQUEUE_CHUNK) {
       const chunk = rows.slice(i, i + ENQUEUE_CHUNK);
       const params: unknown[] = [];
-      for (const d of chunk) params.push(d.eventId, d.webhookId, d.url, d.eventType, d.payload, d.contentType, d.signed ? 1 : 0, d.nextAttemptAt, now, now);
+      for (const d of chunk) {
+        const leased = d.leaseUntil !== undefined && d.leaseUntil !== null;
+        params.push(d.eventId, d.webhookId, d.url, d.eventType, d.payload, d.contentType, d.signed ? 1 : 0,
+          leased ? 'delivering' : 'pending', d.nextAttemptAt, leased ? d.leaseUntil : null, now, now);
+      }
       const out = await this.raw<{ id: number }>(enqueueSql(chunk.length), params);
       // Ids are given in insertion order, which is the rows' (RETURNING's own order is not promised).
       ids.push(...out.map((r) => r.id).sort((a, b) => a - b));

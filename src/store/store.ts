@@ -71,6 +71,12 @@ export type DeliveryStatus = 'pending' | 'delivering' | 'delivered' | 'failed' |
 export interface DeliveryInput {
   eventId: string; webhookId: number | null; url: string; eventType: string; payload: string;
   contentType: string | null; signed: boolean; nextAttemptAt: number;
+  /**
+   * Enqueue only: written already leased to this process's engine until then (status delivering), because the engine
+   * took it at once (DeliveryWorker.handoff); it is sent without a claim and, if the process dies, claimed again once
+   * the lease expires, like any claimed delivery.
+   */
+  leaseUntil?: number | null;
 }
 export interface DeliveryRecord extends DeliveryInput {
   id: number; status: DeliveryStatus; attempts: number; leaseUntil: number | null;
