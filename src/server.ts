@@ -78,6 +78,8 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
         connectionsPerOrigin: d.concurrency,
       });
     const engineEvents = new EngineEvents();
+    // The API's writes (captures, reported facts) and the engine's records share commits (group commit).
+    const writes = new GroupCommit(store);
     // The engine runs in the API's thread; with `delivery.thread` (off by default: slower on 2 cores, see
     // docs/benchmarks.md) in a worker thread with its own SQLite connection, unless the clock is injected (tests that
     // move time need the engine on that clock) or the database is in memory.
@@ -90,7 +92,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
         responseBodyBytes: d.response_body_bytes,
       }, engineEvents, log.child({ component: 'delivery' }))
       : new DeliveryWorker({
-        store, sender, clock, events: engineEvents, policy: d.policy === 'determined' ? determinedPolicy : defaultPolicy,
+        store, writes, sender, clock, events: engineEvents, policy: d.policy === 'determined' ? determinedPolicy : defaultPolicy,
         log: log.child({ component: 'delivery' }), batchSize: d.batch_size, concurrency: d.concurrency,
         perWebhookConcurrency: d.per_webhook_concurrency, leaseMs: d.lease_ms, defaultTimeoutMs: d.timeout_ms, disableAfterMs: d.disable_after_hours * 3600_000,
       });
@@ -100,7 +102,6 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     // A webhook the engine disables (410, or failing too long) must not be matched from the triggers cache.
     engineEvents.on('webhook:disabled', () => events.invalidate());
     // The receiver: catch hooks (group-committed captures), flows, the runner and its steps' collaborators.
-    const writes = new GroupCommit(store);
     const codeRunner = new CodeRunner({ pythonWorkers: config.code.python_workers, jsWorkers: config.code.js_workers });
     // The SMTP server: set over the API (/api/v1/settings/smtp), else the config file's.
     const smtp = new SmtpSettingsService(store, config.smtp);

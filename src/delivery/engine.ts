@@ -24,11 +24,11 @@ export interface DeliveryEngine {
  * each, whether the engine takes it now (`take`: its room, the webhook's room; never for a paused, disabled or FIFO
  * webhook). A taken delivery is written already leased (status delivering, `leaseUntil`), so it needs no claim
  * statement; if the process dies, it is claimed again when the lease expires, like any claimed delivery. After the
- * write commits, `commit()` starts sending what was taken; if the write fails or rolls back, `abort()` gives the
- * room back. Exactly one of the two must be called.
+ * write commits, `commit()` starts sending what was taken and wakes the engine for what it did not take; if the
+ * write fails or rolls back, `abort()` gives the room back. Exactly one of the two must be called.
  */
 export interface Handoff {
-  /** The lease of a new delivery for this webhook if the engine takes it now; null leaves it pending for a claim. */
+  /** The lease of a new delivery for this webhook if the engine takes it now; null: it stays pending for a claim. */
   take(w: WebhookRecord): number | null;
   /** A taken delivery as written (its id known), to be sent on commit. */
   taken(d: DeliveryRecord, w: WebhookRecord): void;

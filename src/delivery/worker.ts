@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/types.js';
 import { classify, delayAfter, nextWait, parseRetryAfter, policyFor, type RetryPolicy } from '../core/retry.js';
 import type { AttemptResult, ClaimRequest, DeliveryRecord, Store, WebhookRecord } from '../store/store.js';
+import type { Transactor } from '../store/group-commit.js';
 import { standardSecretsOf } from '../sender/webhook-service.js';
 import { senderFailure, type Sender, type SendResult } from './http-sender.js';
 import type { EngineEvents } from './engine-events.js';
@@ -22,6 +23,11 @@ import type { Handoff } from './engine.js';
 
 export interface WorkerOptions {
   store: Store; sender: Sender; clock: Clock; log: Logger; events: EngineEvents;
+  /**
+   * Where attempts are recorded: the store, or the API's group commit, so that records and the API's writes that
+   * arrive together share one commit (default: the store).
+   */
+  writes?: Transactor;
   /** The policy of webhooks that name none. */
   policy: RetryPolicy;
   batchSize: number; concurrency: number; perWebhookConcurrency: number; leaseMs: number; defaultTimeoutMs: number;
@@ -60,6 +66,8 @@ export class DeliveryWorker {
    * millisecond are coalesced, so a burst of events is claimed in one batch rather than one claim per event.
    */
   wake(): void {
+    this.backlog = true;
+    this.wakes++;
     if (this.woken) return;
     this.woken = true;
     if (this.wakeResolve && !this.wakeTimer) {
@@ -67,6 +75,24 @@ export class DeliveryWorker {
     }
   }
   private wakeTimer: NodeJS.Timeout | null = null;
+  /**
+   * Whether due deliveries may be waiting in the store. False after a claim that found less than it asked for while
+   * no webhook was at its limit, until the next wake-up (new work not handed off, a retry, a resume, …): the flush
+   * that records attempts then skips its claim, whose statements would find nothing. The loop still looks for due
+   * work on its own timer.
+   */
+  private backlog = true;
+  private wakes = 0;
+
+  /** After a claim: is there possibly more due work than it got? */
+  private noteClaim(claimed: number, limit: number, wakesBefore: number): void {
+    if (claimed >= limit || this.wakes !== wakesBefore) { this.backlog = true; return; }
+    for (const [id, n] of this.perWebhook) {
+      const w = this.hooks.get(id)?.w;
+      if (n >= (w ? this.limitOf(w) : this.o.perWebhookConcurrency)) { this.backlog = true; return; }
+    }
+    this.backlog = false;
+  }
 
   get inFlight(): number {
     return this.inflight.size;
@@ -152,7 +178,11 @@ export class DeliveryWorker {
       const now = this.o.clock.now();
       const req = this.claimRequest(now);
       if (!req) return 0;
-      return this.dispatch(await this.o.store.claimDeliveries(now, req.limit, req.leaseUntil, req.opts), now);
+      const wakes = this.wakes;
+      const batch = await this.o.store.claimDeliveries(now, req.limit, req.leaseUntil, req.opts);
+      const started = await this.dispatch(batch, now);
+      this.noteClaim(batch.length, req.limit, wakes);
+      return started;
     });
   }
 
@@ -173,7 +203,10 @@ export class DeliveryWorker {
       this.send(d, w);
     }
     // Claimed beyond a webhook's room in this batch: hand back at once, due now, for the next claim.
-    if (overflow.length) await this.o.store.releaseDeliveries(overflow, now);
+    if (overflow.length) {
+      await this.o.store.releaseDeliveries(overflow, now);
+      this.wake();
+    }
     return batch.length - overflow.length;
   }
 
@@ -203,6 +236,7 @@ export class DeliveryWorker {
     const slots: number[] = [];
     const started: { d: DeliveryRecord; w: WebhookRecord }[] = [];
     let open = true;
+    let declined = 0;
     const giveBack = (webhookIds: number[]) => {
       for (const id of webhookIds) {
         const n = (this.perWebhook.get(id) ?? 1) - 1;
@@ -211,10 +245,13 @@ export class DeliveryWorker {
     };
     return {
       take: (w) => {
-        if (!open || !this.running || w.paused || w.disabledAt !== null || w.fifo || this.disabledHere.has(w.id)) return null;
-        if (this.o.concurrency - this.inflight.size - this.results.length - this.reserved <= 0) return null;
+        if (!open) return null;
         const n = this.perWebhook.get(w.id) ?? 0;
-        if (n >= this.limitOf(w)) return null;
+        if (!this.running || w.paused || w.disabledAt !== null || w.fifo || this.disabledHere.has(w.id) || n >= this.limitOf(w)
+          || this.o.concurrency - this.inflight.size - this.results.length - this.reserved <= 0) {
+          declined++;
+          return null;
+        }
         this.perWebhook.set(w.id, n + 1);
         this.reserved++;
         // Its settings, as read by the write, serve the claims that follow (their room for this webhook).
@@ -248,6 +285,8 @@ export class DeliveryWorker {
           return;
         }
         for (const { d, w } of started) this.send(d, w);
+        // What it did not take waits pending: claim it now rather than at the next timer.
+        if (declined > 0) this.wake();
       },
       abort: () => {
         if (!open) return;
@@ -338,14 +377,19 @@ export class DeliveryWorker {
     this.flushing = this.exclusive(async () => {
       const now = this.o.clock.now();
       try {
-        const claim = this.running ? this.claimRequest(now) : null;
-        const out = await this.o.store.recordAttempts(batch, now, this.o.disableAfterMs > 0 ? now - this.o.disableAfterMs : undefined, claim ?? undefined);
+        const claim = this.running && this.backlog ? this.claimRequest(now) : null;
+        const wakes = this.wakes;
+        const disableSince = this.o.disableAfterMs > 0 ? now - this.o.disableAfterMs : undefined;
+        const out = this.o.writes
+          ? await this.o.writes.transaction((tx) => tx.recordAttempts(batch, now, disableSince, claim ?? undefined))
+          : await this.o.store.recordAttempts(batch, now, disableSince, claim ?? undefined);
         if (out.claimed?.length) {
           full = out.claimed.length >= claim!.limit;
           await this.dispatch(out.claimed, now).catch((e) => {
             this.o.log.error({ err: e }, 'could not start claimed deliveries; their leases will expire and they will be sent then');
           });
         }
+        if (claim) this.noteClaim(out.claimed?.length ?? 0, claim.limit, wakes);
         await this.raiseAlerts(dead, out.disabledWebhooks, now);
       } catch (e) {
         this.o.log.error({ err: e }, 'could not record delivery attempts; their leases will expire and they will be sent again');

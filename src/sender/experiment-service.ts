@@ -38,16 +38,17 @@ export function parseIntegrations(v: unknown): WebhookIntegrations {
 
 export class ExperimentService {
   /**
-   * `writes` runs the writes of reported facts: the store, or a GroupCommit in front of it. `engine`, when it runs
-   * in this thread, takes the new deliveries it has room for straight from those writes (Handoff).
+   * `writes` runs the writes of reported facts: the store, or a GroupCommit in front of it. `engine` is woken for
+   * the events they fire; when it runs in this thread, it takes those it has room for straight from the writes
+   * (Handoff) and is woken only for the rest.
    */
   constructor(
     private readonly store: Store, private readonly clock: Clock, private readonly events: EventSource,
-    private readonly writes: Transactor = store, private readonly engine?: Pick<DeliveryEngine, 'handoff'>,
+    private readonly writes: Transactor = store, private readonly engine?: Pick<DeliveryEngine, 'handoff' | 'wake'>,
   ) {}
 
   /** A write that may fire events: the engine's handoff is committed with it, or aborted when it fails. */
-  private async firing<T>(fn: (tx: Store, h: Handoff | null) => Promise<T>): Promise<T> {
+  private async firing<T extends { events: number }>(fn: (tx: Store, h: Handoff | null) => Promise<T>): Promise<T> {
     const h = this.engine?.handoff?.() ?? null;
     let v: T;
     try {
@@ -56,7 +57,8 @@ export class ExperimentService {
       h?.abort();
       throw e;
     }
-    h?.commit();
+    if (h) h.commit();
+    else if (v.events > 0) this.engine?.wake();
     return v;
   }
 

@@ -32,13 +32,11 @@ export function registerExperimentRoutes(api: FastifyInstance, ctx: AppContext):
 
   api.post<IdParams>('/experiments/:id/state', async (req) => {
     const { experiment, events } = await ctx.experiments.setState(pathId(req.params.id, 'experiment'), req.body);
-    if (events > 0) ctx.worker.wake();
     return { experiment: experimentView(experiment), eventsFired: events };
   });
 
   api.post('/task/logs', async (req) => {
-    const { events } = await ctx.experiments.postLogs(req.body);
-    if (events > 0) ctx.worker.wake();
+    await ctx.experiments.postLogs(req.body);
     return {};
   });
 }

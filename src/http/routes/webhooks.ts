@@ -14,8 +14,7 @@ export function registerWebhookRoutes(api: FastifyInstance, ctx: AppContext): vo
   api.post('/webhooks', async (req) => ({ webhook: view(await ctx.webhooks.create(req.caller, req.body)) }));
 
   api.post('/webhooks/custom', async (req) => {
-    const { events } = await ctx.experiments.customAlert(req.body);
-    if (events > 0) ctx.worker.wake();
+    await ctx.experiments.customAlert(req.body);
     return {};
   });
 
