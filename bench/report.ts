@@ -39,6 +39,15 @@ function paired(samples: ScenarioSample[], base: ScenarioSample[], f: (s: Scenar
   });
 }
 
+/**
+ * Switchyard's CPU time per healthy delivery (µs): its busy cores over its delivery rate. Steadier than the rate
+ * when the machine's speed moves, for comparing two builds.
+ */
+export function cpuPerDelivery(s: ScenarioSample): number {
+  const cores = s.cpu?.cores.switchyard;
+  return cores !== undefined && s.deliveriesPerSec > 0 ? (cores * 1e6) / s.deliveriesPerSec : NaN;
+}
+
 export function buildRows(defs: ScenarioDef[], limits: LimitSample[], samples: ScenarioSample[], openRate: number): Row[] {
   const bare = limits.filter((l) => l.limit === 'bare-http');
   const toSink = limits.filter((l) => l.limit === 'pool-to-sink');
@@ -90,6 +99,7 @@ export function buildRows(defs: ScenarioDef[], limits: LimitSample[], samples: S
     }
     rows.push(
       row(n, 'Switchyard CPU (cores busy)', 'cores', v((s) => s.cpu?.cores.switchyard ?? NaN)),
+      row(n, 'Switchyard CPU per delivery', 'µs', v(cpuPerDelivery)),
       row(n, 'peak RSS of Switchyard', 'MB', v((s) => s.peakRssMb ?? NaN), rss),
     );
   }

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { measureBareHttp, measurePoolToSink, type LimitSample } from './limits.js';
 import { ROOT, startSink } from './processes.js';
 import { BUSY, machineBusy, waitQuiet, type CpuUse } from './cpu.js';
-import { buildReceiverRows, buildRows, problems, receiverProblems, RECEIVER_TARGETS, renderTable, TARGETS } from './report.js';
+import { buildReceiverRows, buildRows, cpuPerDelivery, problems, receiverProblems, RECEIVER_TARGETS, renderTable, TARGETS } from './report.js';
 import { runScenario, SCENARIOS, type RunCounts, type ScenarioSample } from './scenarios.js';
 import { RECEIVER_SCENARIOS, runReceiverScenario, type ReceiverCounts, type ReceiverSample } from './receiver.js';
 
@@ -168,7 +168,8 @@ async function main(): Promise<number> {
           samples.push(s);
           log(`[rep ${rep}/${reps}] ${def.name.padEnd(15)} ${round(s.deliveriesPerSec).padStart(7)} deliveries/s, ` +
             `${round(s.acksPerSec).padStart(6)} changes/s, latency p50 ${round(s.latency.p50, 1)} p99 ${round(s.latency.p99, 1)} ms, ` +
-            `RSS ${round(s.peakRssMb ?? NaN)} MB, CPU ${round(s.cpu?.cores.switchyard ?? NaN, 2)} cores, ${s.received}/${s.expectedDeliveries} in ${round(s.wallMs / 1000, 1)} s`);
+            `RSS ${round(s.peakRssMb ?? NaN)} MB, CPU ${round(s.cpu?.cores.switchyard ?? NaN, 2)} cores (${round(cpuPerDelivery(s))} µs per delivery), ` +
+            `${s.received}/${s.expectedDeliveries} in ${round(s.wallMs / 1000, 1)} s`);
         } catch (e) {
           failures.push(`${def.name} rep ${rep}: ${(e as Error).stack ?? String(e)}`);
           log(`[rep ${rep}/${reps}] ${def.name} FAILED: ${String(e)}`);

@@ -19,6 +19,7 @@ import { EventSource } from '../../src/sender/event-source.js';
 import { ExperimentService } from '../../src/sender/experiment-service.js';
 import type { OutboundRequest, Sender, SendResult } from '../../src/delivery/http-sender.js';
 import type { Store } from '../../src/store/store.js';
+import { SqlStore } from '../../src/store/sql-store.js';
 
 const COMPLETED = [{ triggerType: 'TRIGGER_TYPE_EXPERIMENT_STATE_CHANGE', condition: { state: 'COMPLETED' } }];
 
@@ -30,22 +31,32 @@ async function until(cond: () => Promise<boolean> | boolean, what: string, ms = 
   }
 }
 
-/** Counts the rows the engine got from claims (a handed-off delivery never comes from one). */
-function countClaims(store: Store): { rows: number } {
-  const seen = { rows: 0 };
-  const claim = store.claimDeliveries.bind(store);
-  const record = store.recordAttempts.bind(store);
-  store.claimDeliveries = async (...a) => { const r = await claim(...a); seen.rows += r.length; return r; };
-  store.recordAttempts = async (...a) => { const r = await record(...a); seen.rows += r.claimed?.length ?? 0; return r; };
+/**
+ * Counts the rows the engine gets from claims (a handed-off delivery never comes from one): every claim, alone or in
+ * the transaction that records attempts (on whichever store object the group commit hands out), runs claimIn.
+ */
+function countClaims(): { rows: number; restore(): void } {
+  const proto = SqlStore.prototype as unknown as { claimIn: (...a: unknown[]) => Promise<unknown[]> };
+  const claimIn = proto.claimIn;
+  const seen = {
+    rows: 0,
+    restore() { proto.claimIn = claimIn; },
+  };
+  proto.claimIn = async function (this: unknown, ...a: unknown[]) {
+    const r = await claimIn.apply(this, a);
+    seen.rows += r.length;
+    return r;
+  };
   return seen;
 }
 
-test('a new delivery is written leased and sent without a claim; past the webhook\'s room it waits for one', async () => {
+test('a new delivery is written leased and sent without a claim; past the webhook\'s room it waits for one', async (t) => {
   const clock = new FakeClock();
   const s = await startTestServer({ clock });
   const sink = await startSink();
   try {
-    const claims = countClaims(s.running.ctx.store);
+    const claims = countClaims();
+    t.after(() => claims.restore());
     const w = await s.api('POST', '/api/v1/webhooks', { url: `${sink.url}/h`, name: 'one', triggers: COMPLETED, maxConcurrency: 1 });
     assert.equal(w.status, 200, w.text);
     sink.delay(300);
