@@ -7,6 +7,10 @@
  * `batchSize` rows) and results are group-committed (attempts that finish together are written in one transaction).
  * Wake-ups are immediate (`wake()` after an enqueue); otherwise the loop sleeps until the next row is due.
  *
+ * New deliveries mostly skip the claim: the write that creates them asks `handoff()` whether the engine has room,
+ * writes those it takes already leased, and they are sent as soon as it commits (see Handoff in engine.ts). A crash
+ * leaves them leased, so they are claimed again when the lease expires, exactly like claimed ones.
+ *
  * Fairness: each webhook has at most `maxConcurrency` requests in flight (default `perWebhookConcurrency`), so one
  * slow endpoint cannot take the others' slots; a FIFO webhook has one, and the store hands out only its oldest open
  * delivery. Paused and disabled webhooks are not claimed: their deliveries wait.
