@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSink, startTestServer, type Sink, type TestServer } from '../helpers/harness.js';
+import { startSink, startTestServer, type Sink, type TestServer, until as waitUntil } from '../helpers/harness.js';
 import { startSmtpSink } from '../helpers/smtp.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import type { AlertInput } from '../../src/store/store.js';
@@ -34,15 +34,8 @@ async function raise(a: Partial<AlertInput> & { title: string }) {
   return alert;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 8000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** The harness's until, with the description first. */
+const until = <T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 8000): Promise<T> => waitUntil(fn, what, ms);
 
 const notifications = async (alertId: number) => (await s.api('GET', `/api/v1/alerts/${alertId}`)).body.alert.notifications as any[];
 

@@ -5,18 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSink, startTestServer, type Sink, type TestServer } from '../helpers/harness.js';
+import { startSink, startTestServer, type Sink, type TestServer, until } from '../helpers/harness.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const COMPLETED = [{ triggerType: 'TRIGGER_TYPE_EXPERIMENT_STATE_CHANGE', condition: { state: 'COMPLETED' } }];
-
-async function until(cond: () => Promise<boolean> | boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function env(opts: { clock?: FakeClock; env?: Record<string, string> } = {}) {
   const clock = opts.clock ?? new FakeClock();

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { startSink, startTestServer } from '../helpers/harness.js';
+import { startSink, startTestServer, until } from '../helpers/harness.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { openSqliteStore } from '../../src/store/open.js';
 import { DeliveryWorker } from '../../src/delivery/worker.js';
@@ -22,14 +22,6 @@ import type { Store } from '../../src/store/store.js';
 import { SqlStore } from '../../src/store/sql-store.js';
 
 const COMPLETED = [{ triggerType: 'TRIGGER_TYPE_EXPERIMENT_STATE_CHANGE', condition: { state: 'COMPLETED' } }];
-
-async function until(cond: () => Promise<boolean> | boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /**
  * Counts the rows the engine gets from claims (a handed-off delivery never comes from one): every claim, alone or in

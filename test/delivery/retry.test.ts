@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSink, startTestServer, type Sink, type TestServer } from '../helpers/harness.js';
+import { startSink, startTestServer, type Sink, type TestServer, until } from '../helpers/harness.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { verifyDetermined } from '../../src/core/signing/determined.js';
 
@@ -28,14 +28,6 @@ async function delivery(s: TestServer): Promise<any> {
   const list = await s.api('GET', '/api/v1/deliveries');
   const d = await s.api('GET', `/api/v1/deliveries/${list.body.deliveries[0].id}`);
   return d.body;
-}
-
-async function until(cond: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 test('5xx retries: 3 attempts in all, then dead; same event_id, a fresh signature timestamp each attempt', async () => {

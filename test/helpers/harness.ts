@@ -131,6 +131,19 @@ export async function startSink(): Promise<Sink> {
   };
 }
 
+/** Polls `f` until it returns something truthy (returned), or fails after `ms` naming `what`. */
+export async function until<T>(
+  f: () => Promise<T | undefined | null | false> | T | undefined | null | false, what: string, ms = 15_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** Waits until the outbox has nothing left to send (pending, delivering or failed-with-retry). */
 export async function drained(s: TestServer, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;

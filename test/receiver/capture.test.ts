@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startTestServer, type TestServer } from '../helpers/harness.js';
+import { startTestServer, type TestServer, until } from '../helpers/harness.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const clock = new FakeClock();
@@ -42,16 +42,6 @@ function rawRequest(url: string, head: string[], body: Buffer = Buffer.alloc(0))
       resolve({ status: Number(lines[0]!.split(' ')[1]), headers, body: bodyBytes, json });
     });
   });
-}
-
-async function until<T>(f: () => Promise<T | undefined | null | false>, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function createFlow(def: Record<string, unknown>): Promise<{ id: number; catchUrl: string; path: string }> {

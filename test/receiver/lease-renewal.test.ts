@@ -18,18 +18,12 @@ import type { Store } from '../../src/store/store.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { until as waitUntil } from '../helpers/harness.js';
 
 const LEASE_MS = 1000;
 
-async function until<T>(what: string, fn: () => Promise<T | false | null | undefined>, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** The harness's until, with the description first. */
+const until = <T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 5000): Promise<T> => waitUntil(fn, what, ms);
 
 async function queuedRun(store: Store, url: string, now: number): Promise<number> {
   const definition = { name: 'slow', enabled: true, steps: [{ id: 'slow', type: 'http_request', config: { method: 'POST', url } }] };

@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startSink, startTestServer, type Sink, type TestServer } from '../helpers/harness.js';
+import { startSink, startTestServer, type Sink, type TestServer, until } from '../helpers/harness.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const clock = new FakeClock();
@@ -30,15 +30,6 @@ after(async () => {
   await sink.close();
 });
 
-async function until<T>(f: () => Promise<T | undefined | null | false>, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 const settle = () => new Promise((r) => setTimeout(r, 150));
 
 async function createFlow(def: Record<string, unknown>): Promise<{ id: number; catchUrl: string }> {

@@ -5,20 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '../helpers/harness.js';
+import { startTestServer, type TestServer, until } from '../helpers/harness.js';
 import { startSmtpSink } from '../helpers/smtp.js';
 import { SEED_SNIPPET_REPAIRED } from '../../src/sandbox/seed-snippet.js';
 import { DEMO_FLOW } from '../../src/demo.js';
-
-async function until<T>(f: () => Promise<T | undefined | null | false>, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const SEED_FLOW = DEMO_FLOW;
 
