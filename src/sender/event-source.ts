@@ -56,13 +56,15 @@ export class EventSource {
   private async enqueue(tx: Store, rows: DeliveryInput[], hooks: WebhookRecord[], now: number, h: Handoff | null): Promise<number> {
     const ids = await tx.enqueueDeliveries(rows, now);
     if (h) {
-      rows.forEach((d, i) => {
-        if (d.leaseUntil === null || d.leaseUntil === undefined) return;
+      for (let i = 0; i < rows.length; i++) {
+        const d = rows[i]!;
+        if (d.leaseUntil === null || d.leaseUntil === undefined) continue;
         h.taken({
-          ...d, id: ids[i]!, status: 'delivering', attempts: 0, leaseUntil: d.leaseUntil, lastStatus: null, lastError: null,
-          createdAt: now, updatedAt: now, redeliveryOf: null,
+          id: ids[i]!, eventId: d.eventId, webhookId: d.webhookId, url: d.url, eventType: d.eventType, payload: d.payload,
+          contentType: d.contentType, signed: d.signed, nextAttemptAt: d.nextAttemptAt, status: 'delivering', attempts: 0,
+          leaseUntil: d.leaseUntil, lastStatus: null, lastError: null, createdAt: now, updatedAt: now, redeliveryOf: null,
         }, hooks[i]!);
-      });
+      }
     }
     return rows.length;
   }

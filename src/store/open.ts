@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
 import type { DB } from './schema.js';
 import { SqlStore } from './sql-store.js';
+import type { DirectExec } from './sql-receiver-store.js';
 import { sqliteMigrations } from './sqlite/migrations.js';
 import { startCheckpointer } from './checkpointer.js';
 
@@ -63,7 +64,15 @@ export async function openSqliteStore(path: string, opts: { busyTimeoutMs?: numb
   // With the checkpoint thread, the committing connection checkpoints only as a backstop (10,000 pages, ~40 MB).
   const checkpointThread = opts.checkpointThread === true && path !== ':memory:';
   sqlite.pragma(`wal_autocheckpoint = ${checkpointThread ? 10_000 : 1000}`);
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const handle = withStatementCache(sqlite);
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: handle }) });
+  // What Kysely's SQLite driver does per statement, without its executor (for transactions' own statements).
+  const direct: DirectExec = (text, params) => {
+    const st = handle.prepare(text);
+    if (st.reader) return st.all(params as unknown[]);
+    st.run(params as unknown[]);
+    return [];
+  };
   const provider: MigrationProvider = { getMigrations: async () => sqliteMigrations };
   const { error } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
@@ -72,7 +81,7 @@ export async function openSqliteStore(path: string, opts: { busyTimeoutMs?: numb
   }
   // Migrations (above) wait the full 5 s for the lock; afterwards, the connection's own choice.
   if (opts.busyTimeoutMs !== undefined) sqlite.pragma(`busy_timeout = ${Math.max(0, Math.round(opts.busyTimeoutMs))}`);
-  const store = new SqlStore(db);
+  const store = new SqlStore(db, false, { box: null }, direct);
   if (checkpointThread) {
     const checkpointer = startCheckpointer(path);
     const close = store.close.bind(store);

@@ -2,7 +2,7 @@
  * The Store on Kysely. Written in the SQL that SQLite and PostgreSQL share; dialect specifics are kept to
  * `onConflict` and `returning`, which Kysely compiles for both.
  */
-import { CompiledQuery, Kysely, sql, type Selectable, type Transaction } from 'kysely';
+import { Kysely, sql, type Selectable, type Transaction } from 'kysely';
 import type { AlertTable, AttemptTable, DB, DeliveryTable, ExperimentTable, TriggerTable, WebhookTable } from './schema.js';
 import type {
   AlertInput, AlertRecord, AttemptFilter, ClaimRequest, AttemptRecord, AttemptResult, ClaimOptions, DeliveryFilter, DeliveryInput,
@@ -12,6 +12,7 @@ import type {
 } from './store.js';
 import type { TriggerType, WebhookMode, WebhookType } from '../core/types.js';
 import { SqlAlertingStore, type BoxHolder } from './sql-alerting-store.js';
+import type { DirectExec } from './sql-receiver-store.js';
 
 type Row<T> = Selectable<T>;
 
@@ -94,14 +95,15 @@ function enqueueSql(n: number): string {
     ${Array.from({ length: n }, () => "(?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL, NULL, ?, ?)").join(', ')} RETURNING id`;
 }
 
-// Fixed statements, compiled once (the group commit runs one savepoint per operation).
-const SAVEPOINT = CompiledQuery.raw('SAVEPOINT sy_op');
-const RELEASE = CompiledQuery.raw('RELEASE SAVEPOINT sy_op');
-const ROLLBACK_TO = CompiledQuery.raw('ROLLBACK TO SAVEPOINT sy_op');
+// The group commit runs one savepoint per operation.
+const SAVEPOINT = 'SAVEPOINT sy_op';
+const RELEASE = 'RELEASE SAVEPOINT sy_op';
+const ROLLBACK_TO = 'ROLLBACK TO SAVEPOINT sy_op';
 
 export class SqlStore extends SqlAlertingStore implements Store {
-  constructor(db: Kysely<DB>, inTransaction = false, protected readonly boxes: BoxHolder = { box: null }) {
-    super(db, inTransaction);
+  /** `direct`: the connection's own statement runner, for the statements of this store's transactions (see raw). */
+  constructor(db: Kysely<DB>, inTransaction = false, protected readonly boxes: BoxHolder = { box: null }, direct: DirectExec | null = null) {
+    super(db, inTransaction, direct);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
@@ -113,7 +115,7 @@ export class SqlStore extends SqlAlertingStore implements Store {
     for (let i = 0; ; i++) {
       let began = false;
       try {
-        return await this.db.transaction().execute((trx: Transaction<DB>) => { began = true; return fn(new SqlStore(trx, true, this.boxes)); });
+        return await this.db.transaction().execute((trx: Transaction<DB>) => { began = true; return fn(new SqlStore(trx, true, this.boxes, this.direct)); });
       } catch (e) {
         if (began || !String((e as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY') || Date.now() > giveUp) throw e;
         await new Promise((r) => setTimeout(r, Math.min(1 + i, 10)));
@@ -123,14 +125,14 @@ export class SqlStore extends SqlAlertingStore implements Store {
 
   async savepoint<T>(fn: () => Promise<T>): Promise<T> {
     if (!this.inTransaction) throw new Error('savepoint() needs a transaction');
-    await this.db.executeQuery(SAVEPOINT);
+    await this.raw(SAVEPOINT, []);
     try {
       const v = await fn();
-      await this.db.executeQuery(RELEASE);
+      await this.raw(RELEASE, []);
       return v;
     } catch (e) {
-      await this.db.executeQuery(ROLLBACK_TO);
-      await this.db.executeQuery(RELEASE);
+      await this.raw(ROLLBACK_TO, []);
+      await this.raw(RELEASE, []);
       throw e;
     }
   }
