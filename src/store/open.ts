@@ -56,7 +56,7 @@ export async function openSqliteStore(path: string, opts: { busyTimeoutMs?: numb
   sqlite.pragma('busy_timeout = 5000');
   // Every group-commit operation runs in its own savepoint, and a savepoint journals each page it first changes:
   // in memory instead of a temporary file, that costs a copy, not a write (store micro-benchmark, fan-out cycle:
-  // 55 → 42 µs per delivery; docs/benchmarks.md, 2026-12-07).
+  // 54 → 39 µs per delivery; docs/benchmarks.md, 2026-12-07).
   sqlite.pragma('temp_store = MEMORY');
   // SQLite's default checkpoint interval (1,000 pages), set so it is not changed by accident: 10,000 pages made each
   // checkpoint long enough to stall the writers behind it (p99 of catch-hook ingest at 2,000/s 36 ms against 6-7 ms,
