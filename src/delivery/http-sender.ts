@@ -149,7 +149,10 @@ export class HttpSender implements Sender {
     const target = this.targetOf(req.url);
     const done = (r: Omit<SendResult, 'startedAt' | 'durationMs' | 'requestHeaders' | 'remoteAddress'>): SendResult => {
       const remoteAddress = target === null ? null : this.remote.get(target.origin) ?? null;
-      return { ...r, requestHeaders, remoteAddress, startedAt, durationMs: Math.round(performance.now() - t0) };
+      return {
+        outcome: r.outcome, statusCode: r.statusCode, error: r.error, responseBody: r.responseBody, responseHeaders: r.responseHeaders,
+        retryAfter: r.retryAfter, requestHeaders, remoteAddress, startedAt, durationMs: Math.round(performance.now() - t0),
+      };
     };
     const pre = checkUrl(this.opts.policy, req.url);
     if (!pre.ok || target === null) {

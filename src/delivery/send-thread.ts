@@ -62,7 +62,8 @@ export class ThreadedHttpSender implements Sender {
         const p = this.pending.get(id);
         if (!p) continue;
         this.pending.delete(id);
-        p.resolve({ ...r, startedAt: p.startedAt });
+        r.startedAt = p.startedAt; // (a fresh object: no copy needed)
+        p.resolve(r);
       }
       if (this.pending.size === 0) w.unref();
     });
