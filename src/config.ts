@@ -88,7 +88,7 @@ export const configSchema = z
         /** Requests per second one hook accepts before answering 429 (0 = no limit); a flow's rateLimit overrides it. */
         rate_limit_per_second: z.number().min(0).default(0),
         /** Runs executed at once. */
-        run_concurrency: z.number().int().min(1).max(1000).default(32),
+        run_concurrency: z.number().int().min(1).max(1000).default(128),
         /** How long a claimed run stays leased before another process may resume it, in ms. */
         lease_ms: z.number().int().min(1000).default(120_000),
         /** Waits (seconds) before retrying a failed action step: Zapier's autoreplay schedule. */

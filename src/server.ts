@@ -134,7 +134,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     });
     let ingress: Ingress;
     const flows = new FlowService(store, clock, () => { ingress.invalidate(); runner.invalidateSecrets(); });
-    ingress = new Ingress(store, writes, clock, config.receiver.rate_limit_per_second, () => runner.wake());
+    ingress = new Ingress(store, writes, clock, config.receiver.rate_limit_per_second, runner);
     const ctx: AppContext = {
       config, clock, store, auth, worker, metrics, engineEvents, signingKey: () => signingKey, ingress, flows, runner,
       webhooks: new WebhookService(store, clock, sender, (id) => { worker.invalidate(id); events.invalidate(); }),

@@ -10,12 +10,19 @@ import { render } from '../core/flow/template.js';
 import { captureView } from './capture-view.js';
 import { BatchWriter } from './batch-writer.js';
 import type { CaptureInput } from '../store/store.js';
+import type { RunHandoff } from './runner.js';
 
 /** The parts of a flow definition that the hook itself uses. */
 interface HookSettings {
   response?: { status: number; headers?: Record<string, string>; body?: string };
   dedup?: { key: string; windowSeconds: number };
   rateLimit?: { perSecond: number; burst?: number };
+}
+
+/** Where the runs of captures go: the runner, woken for queued runs, and (when it has room) handed them directly. */
+export interface RunIntake {
+  wake(): void;
+  takeRun?(): RunHandoff | null;
 }
 
 export interface IncomingRequest {
@@ -46,11 +53,11 @@ export class Ingress {
   private readonly flows = new Map<string, { flow: FlowRecord | null; until: number }>();
   private readonly buckets = new Buckets();
   /** Captures without dedup: the requests of one moment share one multi-row write. */
-  private readonly batch: BatchWriter<{ c: CaptureInput; run: { definition: unknown } | null }, { captureId: number; runId: number | null; status: CaptureStatus }>;
+  private readonly batch: BatchWriter<{ c: CaptureInput; run: { definition: unknown; leaseUntil: number | null } | null }, { captureId: number; runId: number | null; status: CaptureStatus }>;
 
   constructor(
     private readonly store: Store, private readonly writes: Transactor, private readonly clock: Clock,
-    private readonly defaultRatePerSecond: number, private readonly onQueued: () => void,
+    private readonly defaultRatePerSecond: number, private readonly runs: RunIntake,
   ) {
     this.batch = new BatchWriter(writes, (tx, items) => tx.insertCaptures(items));
   }
@@ -98,11 +105,30 @@ export class Ingress {
       const k = render(settings.dedup.key, { capture: captureView({ ...input, id: 0 }), steps: {}, flow: { id: flow.id, name: flow.name }, run: { id: 0 } });
       input.dedupKey = k === '' ? null : k;
     }
-    const run = flow.enabled ? { definition: flow.definition } : null;
-    const r = settings.dedup
-      ? await this.writes.transaction((tx) => tx.insertCapture(input, run, settings.dedup!.windowSeconds * 1000))
-      : await this.batch.write({ c: input, run });
-    if (r.runId !== null) this.onQueued();
+    if (settings.dedup) {
+      const r = await this.writes.transaction((tx) => tx.insertCapture(input, flow.enabled ? { definition: flow.definition } : null, settings.dedup!.windowSeconds * 1000));
+      if (r.runId !== null) this.runs.wake();
+      return { kind: 'captured', flow, captureId: r.captureId, runId: r.runId, status: r.status, response: settings.response };
+    }
+    // A runner with a free slot takes the run now: it is written leased and starts when the write commits.
+    const h = flow.enabled ? this.runs.takeRun?.() ?? null : null;
+    let r: { captureId: number; runId: number | null; status: CaptureStatus };
+    try {
+      r = await this.batch.write({ c: input, run: flow.enabled ? { definition: flow.definition, leaseUntil: h?.leaseUntil ?? null } : null });
+    } catch (e) {
+      h?.abort();
+      throw e;
+    }
+    if (h && r.runId !== null) {
+      h.commit({
+        id: r.runId, flowId: flow.id, captureId: r.captureId, origin: 'capture', replayOf: null, status: 'running',
+        definition: flow.definition, nextAttemptAt: now, leaseUntil: h.leaseUntil, error: null, createdAt: now, startedAt: now,
+        finishedAt: null, updatedAt: now,
+      }, { ...input, id: r.captureId, status: r.status });
+    } else {
+      h?.abort();
+      if (r.runId !== null) this.runs.wake();
+    }
     return { kind: 'captured', flow, captureId: r.captureId, runId: r.runId, status: r.status, response: settings.response };
   }
 }

@@ -93,6 +93,16 @@ export interface RunnerOptions {
   writes?: Transactor;
 }
 
+/** A run handed to the runner by the write that creates it: see FlowRunner.takeRun. */
+export interface RunHandoff {
+  /** The lease to write the run with (status running). */
+  leaseUntil: number;
+  /** The write committed: run it now. */
+  commit(run: RunRecord, capture: CaptureRecord): void;
+  /** The write failed or made no run: the slot is free again. */
+  abort(): void;
+}
+
 /** A run's step records not yet written. Records of steps without side effects wait for the run's end (one write);
  *  an action step's record is written as soon as it ran, so a resumed run never repeats it. */
 type Pending = RunStepInput[];
@@ -169,8 +179,74 @@ export class FlowRunner {
       .catch((e) => this.o.log.error({ err: e, runs: ids.length }, 'could not renew run leases'));
   }
 
+  /** Runs were queued (or made due): claim them now rather than at the next timer. */
   wake(): void {
+    this.backlog = true;
+    this.wakes++;
     this.waker.wake();
+  }
+
+  /**
+   * Whether queued (or due) runs may be waiting in the store. While they may, captures do not hand their runs over
+   * (takeRun): freed slots go to claims, oldest first, so new captures cannot starve runs that are already waiting.
+   * True from the start (runs queued before it) and after every wake-up; false once a claim found less than it asked
+   * for with no wake-up meanwhile. A retry that falls due sets it again (see noteDue).
+   */
+  private backlog = true;
+  private wakes = 0;
+  private dueTimer: { at: number; t: NodeJS.Timeout } | null = null;
+
+  /** A run will be due again at `at` (a retry): from then on, it waits in the store like a queued run. */
+  private noteDue(at: number): void {
+    if (this.dueTimer && this.dueTimer.at <= at) return;
+    if (this.dueTimer) clearTimeout(this.dueTimer.t);
+    const t = setTimeout(() => { this.dueTimer = null; this.wake(); }, Math.max(0, at - this.o.clock.now()));
+    t.unref();
+    this.dueTimer = { at, t };
+  }
+
+  /** Slots promised to runs whose capture writes have not committed yet (see takeRun). */
+  private reserved = 0;
+
+  /**
+   * A run handed straight to this runner by the write that creates it (the catch hook's), skipping the claim: when
+   * a slot is free, the run is written already leased (status running, `leaseUntil`), and `commit` starts it as soon
+   * as the write has committed, with the capture in hand (no claim, no reads). A crash leaves it leased, so it
+   * resumes when the lease expires, like any claimed run. `abort` gives the slot back (the write failed, or made no
+   * run). Exactly one of the two must be called. Null: no room now; the run is written queued and claimed later.
+   */
+  takeRun(): RunHandoff | null {
+    if (!this.running || this.backlog || this.inflight.size + this.reserved >= this.o.concurrency) return null;
+    this.reserved++;
+    let open = true;
+    return {
+      leaseUntil: this.o.clock.now() + this.o.leaseMs,
+      commit: (run, capture) => {
+        if (!open) return;
+        open = false;
+        this.reserved--;
+        if (!this.running) {
+          // Stopped meanwhile: hand it back (queued, due now) for the next start, as stop() does.
+          this.o.store.releaseRuns([run.id], this.o.clock.now())
+            .catch((e) => this.o.log.error({ err: e, runId: run.id }, 'could not release a run taken while stopping; it resumes when its lease expires'));
+          return;
+        }
+        this.start1(run, { captures: new Map([[capture.id, capture]]), steps: new Map([[run.id, []]]) });
+      },
+      abort: () => {
+        if (!open) return;
+        open = false;
+        this.reserved--;
+        this.waker.wake();
+      },
+    };
+  }
+
+  /** Executes a run this runner holds the lease of; its slot is counted in `inflight` until it ends. */
+  private start1(run: RunRecord, pre?: Prefetched): void {
+    const p = this.execute(run, pre).then(() => undefined, (e) => this.o.log.error({ err: e, runId: run.id }, 'run crashed; its lease will expire and it will resume'))
+      .finally(() => { this.inflight.delete(run.id); this.waker.wake(); });
+    this.inflight.set(run.id, p);
   }
 
   private async loop(): Promise<void> {
@@ -179,34 +255,36 @@ export class FlowRunner {
     // wake the loop as they finish, so the wait ends; an idle runner claims at once.
     const batchMin = Math.max(1, Math.floor(this.o.concurrency / 8));
     while (this.running) {
-      const room = this.o.concurrency - this.inflight.size;
-      if (room < batchMin && this.inflight.size > 0) {
+      const room = this.o.concurrency - this.inflight.size - this.reserved;
+      // (Slots reserved by handoffs count as taken: their commit or abort wakes the loop.)
+      if (room < batchMin && (this.inflight.size > 0 || room <= 0)) {
         await this.waker.sleep(30_000);
         continue;
       }
       let claimed: RunRecord[] = [];
       if (room > 0) {
         const now = this.o.clock.now();
-        claimed = await this.o.store.claimRuns(now, Math.min(room, 64), now + this.o.leaseMs).catch((e) => {
+        const limit = Math.min(room, 64);
+        const wakes = this.wakes;
+        let ok = true;
+        claimed = await this.o.store.claimRuns(now, limit, now + this.o.leaseMs).catch((e) => {
           this.o.log.error({ err: e }, 'could not claim runs');
+          ok = false;
           return [];
         });
+        if (ok && claimed.length < limit && this.wakes === wakes) this.backlog = false;
       }
       // A run this process is still executing, whose lease ran out (a step slower than lease_ms): the claim has
       // just renewed its lease; running it a second time would repeat its steps' side effects.
       const fresh = claimed.filter((run) => !this.inflight.has(run.id));
       // The captures and step records of the claimed runs, read together (two statements, not two per run).
       const pre = fresh.length > 1 ? await this.prefetch(fresh).catch(() => undefined) : undefined;
-      for (const run of fresh) {
-        const p = this.execute(run, pre).then(() => undefined, (e) => this.o.log.error({ err: e, runId: run.id }, 'run crashed; its lease will expire and it will resume'))
-          .finally(() => { this.inflight.delete(run.id); this.wake(); });
-        this.inflight.set(run.id, p);
-      }
+      for (const run of fresh) this.start1(run, pre);
       if (!this.running) break;
-      if (claimed.length > 0 && this.inflight.size < this.o.concurrency) continue;
+      if (claimed.length > 0 && this.inflight.size + this.reserved < this.o.concurrency) continue;
       // Every slot busy: a finishing run wakes the loop (see batchMin above). Asking the store when the next run is
       // due would spin here (a queued run is already due, but there is no room to claim it).
-      if (this.inflight.size >= this.o.concurrency) continue;
+      if (this.inflight.size + this.reserved >= this.o.concurrency) continue;
       const next = await this.o.store.nextRunDueAt().catch(() => null);
       await this.waker.sleep(next === null ? 30_000 : next - this.o.clock.now());
     }
@@ -257,6 +335,7 @@ export class FlowRunner {
     // The remaining step records and the run's end, in one write shared with the runs finishing at the same moment.
     await this.finishes.write({ rows: pending.splice(0), id: run.id, status: walk.status, error, now, at, flow: { id: flow.id, name: flow.name } });
     if (walk.status === 'failed') this.o.onRunFailed?.();
+    if (walk.status === 'retrying') this.noteDue(walk.at);
     this.o.onFinished?.(run, walk.status);
     return walk.status;
   }
@@ -405,6 +484,7 @@ export class FlowRunner {
     await Promise.race([this.idle(), new Promise<void>((r) => { timer = setTimeout(r, graceMs); })]);
     clearTimeout(timer);
     if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.dueTimer) { clearTimeout(this.dueTimer.t); this.dueTimer = null; }
     await this.o.store.releaseRuns([...this.inflight.keys()], this.o.clock.now());
   }
 }

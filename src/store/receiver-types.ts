@@ -54,9 +54,10 @@ export interface ReceiverStore {
   insertCapture(c: CaptureInput, run: { definition: unknown } | null, dedupWindowMs: number | null): Promise<{ captureId: number; runId: number | null; status: CaptureStatus }>;
   /**
    * `insertCapture` for many captures without dedup at once (multi-row statements), results in the order given:
-   * the catch hooks' requests of one moment share one write.
+   * the catch hooks' requests of one moment share one write. A run with `leaseUntil` is written already leased
+   * (status running): a run handed to the runner (FlowRunner.takeRun).
    */
-  insertCaptures(items: { c: CaptureInput; run: { definition: unknown } | null }[]): Promise<{ captureId: number; runId: number | null; status: CaptureStatus }[]>;
+  insertCaptures(items: { c: CaptureInput; run: { definition: unknown; leaseUntil?: number | null } | null }[]): Promise<{ captureId: number; runId: number | null; status: CaptureStatus }[]>;
   getCapture(id: number): Promise<CaptureRecord | null>;
   /** The captures with these ids that exist (any order). */
   getCaptures(ids: number[]): Promise<CaptureRecord[]>;

@@ -136,7 +136,7 @@ export abstract class SqlReceiverStore implements ReceiverStore {
       [c.flowId, r!.id, definitionText(run.definition), c.receivedAt, c.receivedAt, c.receivedAt]);
     return { captureId: r!.id, runId: runRow!.id, status };
   }
-  async insertCaptures(items: { c: CaptureInput; run: { definition: unknown } | null }[]): Promise<{ captureId: number; runId: number | null; status: CaptureStatus }[]> {
+  async insertCaptures(items: { c: CaptureInput; run: { definition: unknown; leaseUntil?: number | null } | null }[]): Promise<{ captureId: number; runId: number | null; status: CaptureStatus }[]> {
     const out: { captureId: number; runId: number | null; status: CaptureStatus }[] = [];
     // At most 64 rows per statement: few distinct statement texts to prepare and cache.
     for (let k = 0; k < items.length; k += 64) {
@@ -155,11 +155,13 @@ export abstract class SqlReceiverStore implements ReceiverStore {
         const rp: unknown[] = [];
         for (const i of withRun) {
           const { c, run } = part[i]!;
-          rp.push(c.flowId, ids[i], definitionText(run!.definition), c.receivedAt, c.receivedAt, c.receivedAt);
+          const leased = run!.leaseUntil !== undefined && run!.leaseUntil !== null;
+          rp.push(c.flowId, ids[i], leased ? 'running' : 'queued', definitionText(run!.definition), c.receivedAt,
+            leased ? run!.leaseUntil : null, c.receivedAt, leased ? c.receivedAt : null, c.receivedAt);
         }
         const rids = (await this.raw<{ id: number }>(
           `INSERT INTO runs (flow_id, capture_id, origin, replay_of, status, definition, next_attempt_at, lease_until, error, created_at, started_at, finished_at, updated_at)
-           VALUES ${withRun.map(() => "(?, ?, 'capture', NULL, 'queued', ?, ?, NULL, NULL, ?, NULL, NULL, ?)").join(', ')} RETURNING id`, rp)).map((r) => r.id).sort((a, b) => a - b);
+           VALUES ${withRun.map(() => "(?, ?, 'capture', NULL, ?, ?, ?, ?, NULL, ?, ?, NULL, ?)").join(', ')} RETURNING id`, rp)).map((r) => r.id).sort((a, b) => a - b);
         withRun.forEach((i, j) => runIds.set(i, rids[j]!));
       }
       part.forEach((it, i) => out.push({ captureId: ids[i]!, runId: runIds.get(i) ?? null, status: it.run ? 'queued' : 'off' }));
