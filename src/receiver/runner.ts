@@ -103,9 +103,15 @@ export interface RunHandoff {
   abort(): void;
 }
 
-/** A run's step records not yet written. Records of steps without side effects wait for the run's end (one write);
- *  an action step's record is written as soon as it ran, so a resumed run never repeats it. */
+/**
+ * A run's step records not yet written: they go with the run's end (one write, shared with the runs that end
+ * together). An action's record must be durable before anything else can have an effect, so that a resumed run never
+ * repeats it: when another action follows, the records so far are written before that action runs (`settled`);
+ * when none does, the run's end, written right after, carries it.
+ */
 type Pending = RunStepInput[];
+/** Pending lists holding the record of an action that ran (to be written before the next action). */
+const unsettled = new WeakSet<Pending>();
 
 const SECRETS_CACHE_MS = 1000;
 const FLOW_CACHE_MS = 1000;
@@ -380,6 +386,7 @@ export class FlowRunner {
   /** Runs one registry step; returns a Walk that ends the run, or null to go on. */
   private async runAction(step: StepDef, ctx: FlowContext, done: RunStepRecord | undefined, run: RunRecord, services: StepServices, secrets: Map<string, string>, pending: Pending): Promise<Walk | null> {
     const def = stepRegistry[step.type];
+    if (def?.action) await this.settle(pending);
     const attempts = (done?.attempts ?? 0) + 1;
     const started = this.o.clock.now();
     const t0 = performance.now();
@@ -430,11 +437,16 @@ export class FlowRunner {
 
   private async record(pending: Pending, run: RunRecord, step: StepDef, status: RunStepRecord['status'], input: unknown, output: unknown, error: string | null, attempts: number, startedAt: number, durationMs: number): Promise<void> {
     pending.push({ runId: run.id, stepId: step.id, stepType: step.type, status, input, output, error, attempts, startedAt, durationMs });
-    // An action's effect happened: make its record durable now, with everything before it.
-    if (stepRegistry[step.type]?.action) {
-      const rows = pending.splice(0);
-      await this.writes.transaction((tx) => tx.saveRunSteps(rows));
-    }
+    // An action's effect happened: its record goes out before the next action runs, or with the run's end.
+    if (stepRegistry[step.type]?.action) unsettled.add(pending);
+  }
+
+  /** Before an action runs: the records of earlier actions (and everything before them) are made durable. */
+  private async settle(pending: Pending): Promise<void> {
+    if (!unsettled.has(pending)) return;
+    unsettled.delete(pending);
+    const rows = pending.splice(0);
+    await this.writes.transaction((tx) => tx.saveRunSteps(rows));
   }
 
   /**

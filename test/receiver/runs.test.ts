@@ -103,6 +103,22 @@ test('a step slower than the run lease is not started a second time by the same 
   }
 });
 
+test('an action\'s record is durable before the next action runs; the last one is written with the run\'s end', async () => {
+  const flow = await createFlow({ name: 'two-actions', steps: [httpStep('first', '/two-a'), httpStep('second', '/two-b')] });
+  sink.delay(400);
+  try {
+    const { runId } = await capture(flow, {});
+    await until(async () => sink.byPath('/two-b').length === 1, 'the second request');
+    // The second action is in flight (its answer takes 400 ms): the first one's record is already in the store.
+    const during = await s.running.ctx.store.listRunSteps(runId);
+    assert.deepEqual(during.map((x) => [x.stepId, x.status]), [['first', 'succeeded']]);
+    const run = await runReaches(runId, 'succeeded');
+    assert.deepEqual(run.steps.map((x: { stepId: string; status: string }) => [x.stepId, x.status]), [['first', 'succeeded'], ['second', 'succeeded']]);
+  } finally {
+    sink.delay(0);
+  }
+});
+
 test('a 400 fails the run at once: not retried, even much later', async () => {
   script.set('/bad', [400]);
   const flow = await createFlow({ name: 'permanent', steps: [httpStep('call', '/bad')] });
