@@ -127,10 +127,10 @@ export class ExperimentService {
       }
       const now = this.clock.now();
       const endTime = e.endTime ?? (TERMINAL_STATES.has(state) ? now : null);
-      await tx.setExperimentState(id, state, endTime, now);
       const next: ExperimentRecord = { ...e, state, endTime, updatedAt: now };
       const events = await this.events.experimentStateChanged(tx, next, h);
-      if (events > 0) await tx.countExperimentEvents(id, events);
+      // One write of the row: the new state and the events it fired (same transaction as the events themselves).
+      await tx.setExperimentState(id, state, endTime, now, events);
       return { experiment: { ...next, eventsFired: e.eventsFired + events }, events };
     });
   }

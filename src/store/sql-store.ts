@@ -317,8 +317,8 @@ export class SqlStore extends SqlAlertingStore implements Store {
     const c = await this.db.selectFrom('experiments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     return { experiments: rows.map(toExperiment), total: Number(c.n) };
   }
-  async setExperimentState(id: number, state: string, endTime: number | null, now: number): Promise<void> {
-    await this.raw('UPDATE experiments SET state = ?, end_time = ?, updated_at = ? WHERE id = ?', [state, endTime, now, id]);
+  async setExperimentState(id: number, state: string, endTime: number | null, now: number, events = 0): Promise<void> {
+    await this.raw('UPDATE experiments SET state = ?, end_time = ?, updated_at = ?, events_fired = events_fired + ? WHERE id = ?', [state, endTime, now, events, id]);
   }
   async countExperimentEvents(id: number, events: number): Promise<void> {
     await this.raw('UPDATE experiments SET events_fired = events_fired + ? WHERE id = ?', [events, id]);

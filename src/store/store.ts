@@ -170,7 +170,8 @@ export interface Store extends ReceiverStore, AlertingStore {
   createExperiment(e: ExperimentInput, now: number): Promise<ExperimentRecord>;
   getExperiment(id: number): Promise<ExperimentRecord | null>;
   listExperiments(opts: { limit: number; offset: number }): Promise<{ experiments: ExperimentRecord[]; total: number }>;
-  setExperimentState(id: number, state: string, endTime: number | null, now: number): Promise<void>;
+  /** The new state, and `events` more events fired (counted in the same write). */
+  setExperimentState(id: number, state: string, endTime: number | null, now: number, events?: number): Promise<void>;
   /** Adds to the experiment's count of events fired. */
   countExperimentEvents(id: number, events: number): Promise<void>;
 
