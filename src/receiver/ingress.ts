@@ -11,6 +11,7 @@ import { captureView } from './capture-view.js';
 import { BatchWriter } from './batch-writer.js';
 import type { CaptureInput } from '../store/store.js';
 import type { RunHandoff } from './runner.js';
+import { runDefinitionOf } from '../store/run-definition.js';
 
 /** The parts of a flow definition that the hook itself uses. */
 interface HookSettings {
@@ -122,7 +123,7 @@ export class Ingress {
     if (h && r.runId !== null) {
       h.commit({
         id: r.runId, flowId: flow.id, captureId: r.captureId, origin: 'capture', replayOf: null, status: 'running',
-        definition: flow.definition, nextAttemptAt: now, leaseUntil: h.leaseUntil, error: null, createdAt: now, startedAt: now,
+        definition: runDefinitionOf(flow.definition), nextAttemptAt: now, leaseUntil: h.leaseUntil, error: null, createdAt: now, startedAt: now,
         finishedAt: null, updatedAt: now,
       }, { ...input, id: r.captureId, status: r.status });
     } else {

@@ -5,6 +5,7 @@ import type {
   CaptureInput, CaptureRecord, CaptureStatus, FlowInput, FlowRecord, ReceiverStore, RunFilter, RunOrigin, RunRecord,
   RunStatus, RunStepInput, RunStepRecord, SecretInfo, StepStatus,
 } from './receiver-types.js';
+import { definitionText, parseDefinition } from './run-definition.js';
 
 const toFlow = (r: Selectable<FlowTable>): FlowRecord => ({
   id: r.id, name: r.name, description: r.description, enabled: r.enabled === 1, definition: JSON.parse(r.definition),
@@ -16,36 +17,6 @@ const toCapture = (r: Selectable<CaptureTable>): CaptureRecord => ({
   body: Buffer.isBuffer(r.body) ? r.body : Buffer.from(r.body), contentType: r.content_type, remoteAddress: r.remote_address,
   receivedAt: r.received_at, dedupKey: r.dedup_key, status: r.status as CaptureStatus,
 });
-
-/**
- * A run keeps the definition it started with, as text; the runs of one flow share one text. Parsed once and shared
- * (frozen: nothing may change a run's definition), which also lets the runner work out each step's fixed parts once.
- */
-const parsedDefinitions = new Map<string, unknown>();
-function deepFreeze<T>(v: T): T {
-  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v)) deepFreeze(x);
-  }
-  return v;
-}
-function parseDefinition(text: string): unknown {
-  let d = parsedDefinitions.get(text);
-  if (d === undefined) {
-    d = deepFreeze(JSON.parse(text) as unknown);
-    if (parsedDefinitions.size >= 64) parsedDefinitions.delete(parsedDefinitions.keys().next().value!);
-    parsedDefinitions.set(text, d);
-  }
-  return d;
-}
-/** The text of a definition object (a flow's, cached while the flow is): stringified once, not per capture. */
-const definitionTexts = new WeakMap<object, string>();
-export function definitionText(d: unknown): string {
-  if (!d || typeof d !== 'object') return JSON.stringify(d);
-  let t = definitionTexts.get(d);
-  if (t === undefined) definitionTexts.set(d, (t = JSON.stringify(d)));
-  return t;
-}
 
 const toRun = (r: Selectable<RunTable>): RunRecord => ({
   id: r.id, flowId: r.flow_id, captureId: r.capture_id, origin: r.origin as RunOrigin, replayOf: r.replay_of,
