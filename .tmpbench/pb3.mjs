@@ -1,0 +1,18 @@
+import { createHmac } from 'node:crypto';
+import { CodeRunner } from '/work/main/dist/src/sandbox/code-runner.js';
+import { SEED_SNIPPET_REPAIRED } from '/work/main/dist/src/sandbox/seed-snippet.js';
+const r = new CodeRunner({ pythonWorkers: 1, jsWorkers: 0 });
+const payload = JSON.stringify({ event_id: 'x', event_type: 'EXPERIMENT_STATE_CHANGE', pad: 'y'.repeat(600), condition: { state: 'COMPLETED' } });
+const ts = '1700000000';
+const sig = createHmac('sha256', 'k').update(`${ts},${payload}`).digest('hex');
+const inputData = { webhook_signing_key: 'k', timestamp: ts, signature: process.argv[3] === 'bad' ? 'abc' : sig, payload };
+const code = SEED_SNIPPET_REPAIRED;
+const conc = Number(process.argv[2] ?? 128);
+for (let i = 0; i < Number(process.env.WARM ?? 200); i++) await r.run({ language: 'python', code, inputData, timeoutMs: 5000, memoryMb: 128 });
+const x = await r.run({ language: 'python', code, inputData, timeoutMs: 5000, memoryMb: 128 }); console.log(JSON.stringify(x).slice(0, 80));
+const n = 3000; let next = 0;
+const t0 = performance.now(); const c0 = process.cpuUsage();
+await Promise.all(Array.from({ length: conc }, async () => { while (next < n) { next++; await r.run({ language: 'python', code, inputData, timeoutMs: 5000, memoryMb: 128 }); } }));
+const ms = performance.now() - t0; const c = process.cpuUsage(c0);
+console.log(`concurrency ${conc} ${process.argv[3] ?? 'pass'}: ${(n / ms * 1000).toFixed(0)} runs/s, ${((c.user + c.system) / n).toFixed(0)} µs CPU per run`);
+await r.close();
