@@ -1,6 +1,7 @@
 /**
  * The flow runner: takes queued runs from the store (leased, so a crashed process's runs resume elsewhere or after
- * restart), walks their steps and records each step's input, output, status and duration as it goes.
+ * restart), or straight from the catch hook's write when it has a free slot (takeRun: written leased, no claim),
+ * walks their steps and records each step's input, output, status and duration as it goes.
  *
  * A run: queued → running → succeeded | stopped (a filter said no) | failed | retrying (an action step failed with
  * a retryable error; it is tried again on the autoreplay schedule). Steps already `succeeded` in the run's record are
