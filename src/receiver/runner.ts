@@ -107,7 +107,7 @@ export interface RunHandoff {
 /**
  * A run's step records not yet written: they go with the run's end (one write, shared with the runs that end
  * together). An action's record must be durable before anything else can have an effect, so that a resumed run never
- * repeats it: when another action follows, the records so far are written before that action runs (`settled`);
+ * repeats it: when another action follows, the records so far are written before that action runs (`settle`);
  * when none does, the run's end, written right after, carries it.
  */
 type Pending = RunStepInput[];
