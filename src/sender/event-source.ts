@@ -127,7 +127,7 @@ export class EventSource {
           task: { ...task, log: line }, baseUrl: this.baseUrl,
         });
         rows.push(this.delivery(webhook, trigger, eventId, r, h));
-      hooks.push(webhook);
+        hooks.push(webhook);
       }
     }
     return this.enqueue(tx, rows, hooks, now, h);
