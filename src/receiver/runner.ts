@@ -121,6 +121,8 @@ const FLOW_CACHE_MS = 1000;
 interface Prefetched { captures: Map<number, CaptureRecord>; steps: Map<number, RunStepRecord[]> }
 
 const STEP_TIMEOUT_MS = 120_000;
+/** Longest time between two claims while no run is known to wait in the store (see FlowRunner.lastClaimAt). */
+const SWEEP_MS = 5_000;
 
 export class FlowRunner {
   private running = false;
@@ -201,6 +203,11 @@ export class FlowRunner {
    */
   private backlog = true;
   private wakes = 0;
+  /**
+   * When the loop last asked the store (clock ms). Without a backlog it asks at most every SWEEP_MS all the same: a
+   * run whose execution crashed in this process keeps its lease, and is claimed again once that lease has expired.
+   */
+  private lastClaimAt = -Infinity;
   private dueTimer: { at: number; t: NodeJS.Timeout } | null = null;
 
   /** A run will be due again at `at` (a retry): from then on, it waits in the store like a queued run. */
@@ -271,6 +278,13 @@ export class FlowRunner {
       let claimed: RunRecord[] = [];
       if (room > 0) {
         const now = this.o.clock.now();
+        if (!this.backlog && now - this.lastClaimAt < SWEEP_MS) {
+          // Nothing waits in the store: every new run was handed over (takeRun), and anything else that queues a run
+          // wakes this loop (wake, noteDue). A slot freed by a finishing run needs no claim, and no 'next due' query.
+          await this.waker.sleep(this.lastClaimAt + SWEEP_MS - now);
+          continue;
+        }
+        this.lastClaimAt = now;
         const limit = Math.min(room, 64);
         const wakes = this.wakes;
         let ok = true;

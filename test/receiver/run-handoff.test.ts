@@ -108,3 +108,33 @@ test('a capture write that fails gives the slot back; a run handed over after st
     await s.stop();
   }
 });
+
+test('with no run waiting in the store, finishing runs cost no claims; a run left leased is still picked up', async () => {
+  const s = await startTestServer();
+  const proto = SqlReceiverStore.prototype as unknown as { claimRuns: (...a: unknown[]) => Promise<RunRecord[]> };
+  const claimRuns = proto.claimRuns;
+  let calls = 0;
+  proto.claimRuns = async function (this: unknown, ...a: unknown[]) { calls++; return claimRuns.apply(this, a); };
+  try {
+    const runner = s.running.ctx.runner;
+    await until(() => { const h = runner.takeRun(); h?.abort(); return h !== null; }, 'the queue known empty');
+    const flow = (await s.api('POST', '/api/v1/flows', { name: 'quiet', steps: [{ id: 'n', type: 'noop' }] })).body.flow;
+    const before = calls;
+    const posted: { runId: number }[] = [];
+    for (let i = 0; i < 20; i++) posted.push(await post(flow.catchUrl, { i }));
+    await until(async () => (await Promise.all(posted.map((c) => s.running.ctx.store.getRun(c.runId)))).every((r) => r!.status === 'succeeded'), 'all 20 runs succeeded');
+    assert.ok(calls - before <= 1, `20 handed-off runs made ${calls - before} claims (at most the periodic one)`);
+
+    // A run whose execution ended without a word (its lease held, then expired): no wake-up announces it, and the
+    // periodic claim finds it all the same.
+    const now = Date.now();
+    const [orphan] = await s.running.ctx.store.transaction((tx) => tx.insertCaptures([{
+      c: { flowId: flow.id, method: 'POST', path: '/x', query: '', rawHeaders: [], body: Buffer.from('{}'), contentType: null, remoteAddress: '127.0.0.1', receivedAt: now, dedupKey: null },
+      run: { definition: flow, leaseUntil: now - 1 },
+    }]));
+    await until(async () => (await s.running.ctx.store.getRun(orphan!.runId!))!.status === 'succeeded', 'the orphaned run resumed', 15_000);
+  } finally {
+    proto.claimRuns = claimRuns;
+    await s.stop();
+  }
+});
