@@ -105,6 +105,14 @@ test('deliveries get prints the fields, the payload pretty-printed and the attem
   });
 });
 
+test('deliveries attempts filters by event type, in Determined\'s spelling too', async () => {
+  await withApi({ 'GET /api/v1/attempts?eventType=TASK_LOG&limit=5': [200, { attempts: [ATTEMPT] }] }, async (api, env) => {
+    const r = await cli(['deliveries', 'attempts', '--event-type', 'trigger_type_task_log', '--limit', '5'], { env });
+    assert.equal(r.code, 0, r.err);
+    assert.equal(api.requests[0]?.path, '/api/v1/attempts?eventType=TASK_LOG&limit=5');
+  });
+});
+
 test('deliveries attempts prints its table', async () => {
   await withApi({ 'GET /api/v1/attempts?webhookId=7&limit=5': [200, { attempts: [ATTEMPT] }] }, async (api, env) => {
     const r = await cli(['deliveries', 'attempts', '--webhook', '7', '--limit', '5'], { env });
@@ -252,6 +260,7 @@ test('operating commands: usage errors exit 2 and send nothing', async () => {
       ['deliveries', 'list', '--event-type', 'state change'],
       ['deliveries', 'get', '0'],
       ['deliveries', 'attempts', '--outcome', 'slow'],
+      ['deliveries', 'attempts', '--event-type', 'TASKLOG'],
       ['deliveries', 'redeliver', 'x'],
       ['deliveries', 'redeliver-dead'],
       ['deliveries', 'redeliver-dead', '--webhook', '7', '--since', '2026-02-01', '--until', '2026-01-01'],

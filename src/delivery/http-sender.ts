@@ -147,8 +147,10 @@ export class HttpSender implements Sender {
     const headers = this.headersFor(req, Math.floor(startedAt / 1000));
     const requestHeaders = redactHeaders(headers);
     const target = this.targetOf(req.url);
-    const done = (r: Omit<SendResult, 'startedAt' | 'durationMs' | 'requestHeaders' | 'remoteAddress'>): SendResult => {
-      const remoteAddress = target === null ? null : this.remote.get(target.origin) ?? null;
+    // The address this attempt reached: its origin's connected socket (one per origin address in practice), or, when
+    // it failed before a connection, the address it tried (null if none), never one left from an earlier attempt.
+    const done = (r: Omit<SendResult, 'startedAt' | 'durationMs' | 'requestHeaders' | 'remoteAddress'>, tried?: string | null): SendResult => {
+      const remoteAddress = tried !== undefined ? tried : target === null ? null : this.remote.get(target.origin) ?? null;
       return {
         outcome: r.outcome, statusCode: r.statusCode, error: r.error, responseBody: r.responseBody, responseHeaders: r.responseHeaders,
         retryAfter: r.retryAfter, requestHeaders, remoteAddress, startedAt, durationMs: Math.round(performance.now() - t0),
@@ -171,7 +173,9 @@ export class HttpSender implements Sender {
       });
     } catch (e) {
       const { outcome, message } = classifyError(e);
-      return done({ outcome, statusCode: null, error: message, responseBody: null, responseHeaders: null, retryAfter: null });
+      const beforeConnect = outcome === 'dns' || outcome === 'connect' || outcome === 'refused';
+      return done({ outcome, statusCode: null, error: message, responseBody: null, responseHeaders: null, retryAfter: null },
+        beforeConnect ? triedAddress(e) : undefined);
     }
   }
 
@@ -242,6 +246,13 @@ class AttemptTimeout extends Error {
   constructor() { super('the attempt took longer than its timeout'); }
 }
 
+/** The address a connection attempt was made to, as Node's socket errors carry it (`address`), if any. */
+function triedAddress(e: unknown): string | null {
+  const err = e as { address?: unknown; cause?: { address?: unknown; errors?: { address?: unknown }[] } };
+  const a = err.address ?? err.cause?.address ?? err.cause?.errors?.[0]?.address;
+  return typeof a === 'string' ? a : null;
+}
+
 /** Sorts a transport failure into the attempt log's error classes. */
 export function classifyError(e: unknown): { outcome: AttemptOutcome; message: string } {
   if (isSsrfError(e)) {
@@ -259,6 +270,6 @@ export function classifyError(e: unknown): { outcome: AttemptOutcome; message: s
   if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return { outcome: 'connect', message: `host unreachable: ${msg}` };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NODATA') return { outcome: 'dns', message: `DNS lookup failed: ${msg}` };
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED') return { outcome: 'reset', message: `connection reset: ${msg}` };
-  if (/^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO)/.test(code)) return { outcome: 'tls', message: `TLS error: ${msg}` };
+  if (/^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO|EPROTO$|HOSTNAME_MISMATCH|ERR_CERT)/.test(code)) return { outcome: 'tls', message: `TLS error: ${msg}` };
   return { outcome: 'other', message: msg };
 }

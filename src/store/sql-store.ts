@@ -581,6 +581,12 @@ export class SqlStore extends SqlAlertingStore implements Store {
     if (f.webhookId !== undefined) q = q.where('webhook_id', '=', f.webhookId);
     if (f.deliveryId !== undefined) q = q.where('delivery_id', '=', f.deliveryId);
     if (f.outcome !== undefined) q = q.where('outcome', '=', f.outcome);
+    if (f.eventType !== undefined) {
+      // Correlated on the delivery's primary key: newest attempts first, each checked by one lookup, up to the limit.
+      const type = f.eventType;
+      q = q.where((eb) => eb.exists(eb.selectFrom('deliveries').select(sql`1`.as('one'))
+        .whereRef('deliveries.id', '=', 'delivery_attempts.delivery_id').where('deliveries.event_type', '=', type)));
+    }
     if (f.since !== undefined) q = q.where('started_at', '>=', f.since);
     if (f.until !== undefined) q = q.where('started_at', '<', f.until);
     if (f.beforeId !== undefined) q = q.where('id', '<', f.beforeId);

@@ -107,6 +107,8 @@ export interface DeliveryFilter {
 }
 export interface AttemptFilter {
   webhookId?: number; deliveryId?: number; outcome?: AttemptOutcome; since?: number; until?: number;
+  /** Only attempts of deliveries of this event type (EXPERIMENT_STATE_CHANGE, TASK_LOG, CUSTOM…). */
+  eventType?: string;
   limit: number; beforeId?: number;
 }
 export interface ClaimOptions {

@@ -4,6 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { CliError, addConnectionOptions, connect, withQuery } from '../client.js';
+import { TRIGGER_TYPES } from '../../core/types.js';
 import {
   defaultIo, duration, formatRecord, idArg, intArg, printJson, printTable, timeArg, truncate, when, type Io,
 } from '../format.js';
@@ -90,6 +91,15 @@ function moreHint(rows: { id: number }[], limit: number, command: string): strin
   return rows.length >= limit && last ? `(newest ${rows.length} shown; older ones: ${command} --before-id ${last.id})\n` : '';
 }
 
+/** An --event-type value: the type as deliveries carry it (Determined's TRIGGER_TYPE_ prefix accepted). */
+function parseEventType(v: string): string {
+  const t = v.trim().toUpperCase().replace(/^TRIGGER_TYPE_/, '');
+  if (!(TRIGGER_TYPES as readonly string[]).includes(t)) {
+    throw new CliError(`--event-type must be one of ${TRIGGER_TYPES.join(', ')}, got "${v}"`, 2);
+  }
+  return t;
+}
+
 function attemptRows(attempts: Attempt[]): Record<string, unknown>[] {
   return attempts.map((a) => ({
     ...a,
@@ -120,13 +130,7 @@ export function register(program: Command, io: Io = defaultIo()): void {
     webhook?: number; status?: string; eventType?: string; since?: string; until?: string; limit?: number; beforeId?: number;
   }, cmd: Command) => {
     checkRange(o);
-    let eventType: string | undefined;
-    if (o.eventType !== undefined) {
-      eventType = o.eventType.trim().toUpperCase().replace(/^TRIGGER_TYPE_/, '');
-      if (!/^[A-Z][A-Z0-9_]*$/.test(eventType)) {
-        throw new CliError(`--event-type must be an event type such as EXPERIMENT_STATE_CHANGE, TASK_LOG or CUSTOM, got "${o.eventType}"`, 2);
-      }
-    }
+    const eventType = o.eventType === undefined ? undefined : parseEventType(o.eventType);
     const { client, json } = connect(cmd, io.env);
     const res = await client.request<{ deliveries?: Delivery[] }>('GET', withQuery('/api/v1/deliveries', {
       webhookId: o.webhook, status: o.status, eventType, since: o.since, until: o.until, limit: o.limit, beforeId: o.beforeId,
@@ -194,18 +198,20 @@ export function register(program: Command, io: Io = defaultIo()): void {
     .option('--webhook <id>', 'only attempts of this webhook', webhookArg)
     .option('--delivery <id>', 'only attempts of this delivery', intArg('--delivery', 1))
     .addOption(new Option('--outcome <outcome>', 'only attempts with this outcome').choices(ATTEMPT_OUTCOMES))
+    .option('--event-type <type>', 'only attempts of deliveries of this event type: EXPERIMENT_STATE_CHANGE, TASK_LOG or CUSTOM')
     .option('--since <time>', 'started at or after: RFC 3339 or that long ago (30m, 1h, 2d)', timeArg)
     .option('--until <time>', 'started before: RFC 3339 or that long ago', timeArg)
     .option('--limit <n>', `at most this many (1 to ${MAX_LIMIT}; default 100)`, limitArg)
     .option('--before-id <id>', 'only attempts with a smaller id (the next page)', intArg('--before-id', 1))
     .addHelpText('after', '\nExample:\n  switchyard deliveries attempts --webhook 3 --outcome timeout --since 2h\n');
   addConnectionOptions(attempts).action(async (o: {
-    webhook?: number; delivery?: number; outcome?: string; since?: string; until?: string; limit?: number; beforeId?: number;
+    webhook?: number; delivery?: number; outcome?: string; eventType?: string; since?: string; until?: string; limit?: number; beforeId?: number;
   }, cmd: Command) => {
     checkRange(o);
+    const eventType = o.eventType === undefined ? undefined : parseEventType(o.eventType);
     const { client, json } = connect(cmd, io.env);
     const res = await client.request<{ attempts?: Attempt[] }>('GET', withQuery('/api/v1/attempts', {
-      webhookId: o.webhook, deliveryId: o.delivery, outcome: o.outcome, since: o.since, until: o.until, limit: o.limit, beforeId: o.beforeId,
+      webhookId: o.webhook, deliveryId: o.delivery, outcome: o.outcome, eventType, since: o.since, until: o.until, limit: o.limit, beforeId: o.beforeId,
     }));
     if (json) return printJson(res, io.out);
     const rows = res.attempts ?? [];
@@ -221,6 +227,7 @@ export function register(program: Command, io: Io = defaultIo()): void {
       ...(o.webhook !== undefined ? ['--webhook', String(o.webhook)] : []),
       ...(o.delivery !== undefined ? ['--delivery', String(o.delivery)] : []),
       ...(o.outcome !== undefined ? ['--outcome', o.outcome] : []),
+      ...(eventType !== undefined ? ['--event-type', eventType] : []),
       ...(o.since !== undefined ? ['--since', o.since] : []),
       ...(o.until !== undefined ? ['--until', o.until] : []),
       ...(o.limit !== undefined ? ['--limit', String(o.limit)] : []),

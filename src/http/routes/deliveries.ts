@@ -10,6 +10,7 @@ import { ApiError, invalid } from '../errors.js';
 import { attemptView, deliveryView, webhookView } from '../../sender/views.js';
 import { requireCanEditWebhook, type Caller } from '../../sender/auth-context.js';
 import type { AttemptOutcome, DeliveryStatus } from '../../store/store.js';
+import { TRIGGER_TYPES } from '../../core/types.js';
 
 const STATUSES: DeliveryStatus[] = ['pending', 'delivering', 'delivered', 'failed', 'dead'];
 const OUTCOMES: AttemptOutcome[] = ['ok', 'http', 'timeout', 'connect', 'dns', 'reset', 'tls', 'refused', 'other'];
@@ -33,6 +34,15 @@ export function time(v: unknown, name: string): number | undefined {
   throw invalid(`${name} must be an RFC 3339 time such as 2026-01-31T12:00:00Z (or Unix milliseconds), got ${JSON.stringify(v)}`);
 }
 
+/** An event type as deliveries carry it; Determined's TRIGGER_TYPE_ prefix is accepted too. */
+function eventTypeOf(q: Query): string | undefined {
+  const v = q.eventType;
+  if (v === undefined || v === '') return undefined;
+  const t = v.toUpperCase().replace(/^TRIGGER_TYPE_/, '');
+  if (!(TRIGGER_TYPES as readonly string[]).includes(t)) throw invalid(`query parameter eventType must be one of ${TRIGGER_TYPES.join(', ')}, got "${v}"`);
+  return t;
+}
+
 function oneOf<T extends string>(q: Query, name: string, values: readonly T[]): T | undefined {
   const v = q[name];
   if (v === undefined || v === '') return undefined;
@@ -46,7 +56,7 @@ export function registerDeliveryRoutes(api: FastifyInstance, ctx: AppContext): v
   api.get<{ Querystring: Query }>('/deliveries', async (req) => {
     const q = req.query;
     const rows = await ctx.store.listDeliveries({
-      webhookId: num(q, 'webhookId'), status: oneOf(q, 'status', STATUSES), eventType: q.eventType || undefined,
+      webhookId: num(q, 'webhookId'), status: oneOf(q, 'status', STATUSES), eventType: eventTypeOf(q),
       since: time(q.since, 'since'), until: time(q.until, 'until'), limit: limitOf(q), beforeId: num(q, 'beforeId'),
     });
     return { deliveries: rows.map((d) => deliveryView(d)) };
@@ -77,7 +87,7 @@ export function registerDeliveryRoutes(api: FastifyInstance, ctx: AppContext): v
   api.get<{ Querystring: Query }>('/attempts', async (req) => {
     const q = req.query;
     const rows = await ctx.store.findAttempts({
-      webhookId: num(q, 'webhookId'), deliveryId: num(q, 'deliveryId'), outcome: oneOf(q, 'outcome', OUTCOMES),
+      webhookId: num(q, 'webhookId'), deliveryId: num(q, 'deliveryId'), outcome: oneOf(q, 'outcome', OUTCOMES), eventType: eventTypeOf(q),
       since: time(q.since, 'since'), until: time(q.until, 'until'), limit: limitOf(q), beforeId: num(q, 'beforeId'),
     });
     return { attempts: rows.map(attemptView) };
