@@ -42,6 +42,9 @@ test('bad configuration says which key and what is wrong', () => {
   assert.throws(bad('port: "eighty"\n'), (e: Error) => e instanceof ConfigError && /port/.test(e.message));
   assert.throws(bad('delivery:\n  timeout_msec: 5\n'), (e: Error) => e instanceof ConfigError && /timeout_msec/.test(e.message));
   assert.throws(bad('webhooks:\n  base_url: det.example.com\n'), (e: Error) => e instanceof ConfigError && /base_url/.test(e.message));
+  // A timeout the lease cannot hold: refused at start rather than cut silently per attempt.
+  assert.throws(bad('delivery:\n  timeout_ms: 58000\n'), (e: Error) => e instanceof ConfigError && /delivery\.timeout_ms \(58000\) must be at most 55000.*delivery\.lease_ms/.test(e.message));
+  assert.equal(loadConfig({}, { SWITCHYARD_DELIVERY_TIMEOUT_MS: '55000' }).delivery.timeout_ms, 55000);
   assert.throws(bad('[1, 2]\n'), (e: Error) => e instanceof ConfigError && /mapping/.test(e.message));
   assert.throws(bad('a: [\n'), (e: Error) => e instanceof ConfigError && /YAML/.test(e.message));
   assert.throws(() => loadConfig({}, { SWITCHYARD_PORT: '80x' }), (e: Error) => e instanceof ConfigError && /SWITCHYARD_PORT/.test(e.message));

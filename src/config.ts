@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { attemptTimeoutCap } from './delivery/timeouts.js';
 
 const port = z.number().int().min(0).max(65535);
 
@@ -270,6 +271,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const cfg = result.data;
+  const cap = attemptTimeoutCap(cfg.delivery.lease_ms);
+  if (cfg.delivery.timeout_ms > cap) {
+    throw new ConfigError(`delivery.timeout_ms (${cfg.delivery.timeout_ms}) must be at most ${cap}: delivery.lease_ms (${cfg.delivery.lease_ms}) minus ${cfg.delivery.lease_ms - cap} ms, so that an attempt ends before its delivery could be claimed again; lower the timeout or raise delivery.lease_ms`);
+  }
   cfg.webhooks.base_url = cfg.webhooks.base_url.replace(/\/+$/, '');
   if (cfg.webhooks.base_url && !/^https?:\/\/[^/]+/i.test(cfg.webhooks.base_url)) {
     throw new ConfigError(`webhooks.base_url must be an absolute http(s) URL such as https://det.example.com, got "${cfg.webhooks.base_url}"`);

@@ -137,7 +137,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     ingress = new Ingress(store, writes, clock, config.receiver.rate_limit_per_second, runner);
     const ctx: AppContext = {
       config, clock, store, auth, worker, metrics, engineEvents, signingKey: () => signingKey, ingress, flows, runner,
-      webhooks: new WebhookService(store, clock, sender, (id) => { worker.invalidate(id); events.invalidate(); }),
+      webhooks: new WebhookService(store, clock, sender, (id) => { worker.invalidate(id); events.invalidate(); }, config.delivery.lease_ms),
       experiments: new ExperimentService(store, clock, events, writes, worker),
       alerting: { notifier, smtp, policy: outbound, sendEmail },
     };

@@ -24,6 +24,7 @@ import { standardSecretsOf } from '../sender/webhook-service.js';
 import { senderFailure, type Sender, type SendResult } from './http-sender.js';
 import type { EngineEvents } from './engine-events.js';
 import type { Handoff } from './engine.js';
+import { attemptTimeoutCap } from './timeouts.js';
 
 export interface WorkerOptions {
   store: Store; sender: Sender; clock: Clock; log: Logger; events: EngineEvents;
@@ -308,7 +309,7 @@ export class DeliveryWorker {
         url: d.url, body: d.payload, contentType: d.contentType, signed: d.signed, eventId: d.eventId,
         standardSecrets: w && d.signed ? standardSecretsOf(w, this.o.clock.now()) : [],
         // An attempt must end before its lease does, or another worker could send it again meanwhile.
-        timeoutMs: Math.min(w?.timeoutMs ?? this.o.defaultTimeoutMs, this.o.leaseMs - Math.min(5000, this.o.leaseMs / 5)),
+        timeoutMs: Math.min(w?.timeoutMs ?? this.o.defaultTimeoutMs, attemptTimeoutCap(this.o.leaseMs)),
       });
     } catch (e) {
       res = senderFailure(String(e), this.o.clock.now());

@@ -9,6 +9,7 @@ import type { Sender } from '../delivery/http-sender.js';
 import { requireCanEditWebhook, type Caller } from './auth-context.js';
 import { parseTriggers, parseWebhookCreate, parseWebhookPatch } from './webhook-input.js';
 import { Fields } from '../http/fields.js';
+import { attemptTimeoutCap } from '../delivery/timeouts.js';
 
 export const DEFAULT_ROTATION_OVERLAP_SEC = 24 * 3600;
 
@@ -17,7 +18,17 @@ export class WebhookService {
     private readonly store: Store, private readonly clock: Clock, private readonly sender: Sender,
     /** Told after a webhook changes, so cached copies (the delivery worker's) are dropped at once. */
     private readonly onChange: (id: number) => void = () => {},
+    /** The delivery lease this server runs with: a webhook's `timeoutMs` must fit in it (see attemptTimeoutCap). */
+    private readonly leaseMs = Infinity,
   ) {}
+
+  /** A per-webhook timeout the engine could not honour is refused, not silently cut. */
+  private checkTimeout(timeoutMs: number | null | undefined): void {
+    const cap = attemptTimeoutCap(this.leaseMs);
+    if (timeoutMs !== null && timeoutMs !== undefined && timeoutMs > cap) {
+      throw invalid(`timeoutMs ${timeoutMs} is longer than this server lets one attempt run: at most ${cap} (delivery.lease_ms ${this.leaseMs} minus ${this.leaseMs - cap} ms, so an attempt ends before its delivery could be claimed again); choose a shorter timeout, or raise delivery.lease_ms in the server's config`);
+    }
+  }
 
   list(): Promise<WebhookRecord[]> {
     return this.store.listWebhooks();
@@ -50,6 +61,7 @@ export class WebhookService {
     if (ws !== undefined) requireCanEditWebhook(caller, ws);
     const p = parseWebhookCreate(body);
     requireCanEditWebhook(caller, p.workspaceId);
+    this.checkTimeout(p.settings.timeoutMs);
     const now = this.clock.now();
     const created = await this.store.transaction(async (tx) => {
       const svc = new WebhookService(tx, this.clock, this.sender);
@@ -68,6 +80,7 @@ export class WebhookService {
 
   async patch(caller: Caller, id: number, body: unknown): Promise<WebhookRecord> {
     const p = parseWebhookPatch(body);
+    this.checkTimeout(p.settings?.timeoutMs);
     const updated = await this.store.transaction(async (tx) => {
       const svc = new WebhookService(tx, this.clock, this.sender);
       const w = await svc.get(id);
