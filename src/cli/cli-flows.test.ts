@@ -287,7 +287,7 @@ test('flows runs and runs list send the filters; runs get shows each step', asyn
     assert.match(g.out, /^notify\s+http_request\s+failed\s+3\s+3s$/m);
     assert.ok(g.out.includes('step verify (verify_signature): succeeded\n  input:  {"preset":"determined"}\n  output: {"result":"PASS","payload":{"a":1}}\n'), g.out);
     assert.ok(g.out.includes('step notify (http_request): failed\n  input:  {"url":"https://x.example/hook"}\n  output: null\n  error:  HTTP 500 Internal Server Error\n'), g.out);
-    assert.match(g.out, /replay from the failed step: switchyard runs replay 12 --from-step notify$/m);
+    assert.match(g.out, /replay from the failed step: switchyard runs replay 12 --from-failed$/m);
   });
 });
 
@@ -297,8 +297,13 @@ test('runs replay and its alias flows replay post {"fromStep"}', async () => {
     assert.equal(a.out, 'replaying run 12 as run 14; follow it: switchyard runs get 14\n');
     const b = await cli(['flows', 'replay', '12', '--from-step', 'notify'], { env });
     assert.match(b.out, /^replaying run 12 as run 14 from step notify \(.*\); follow it: switchyard runs get 14\n$/);
+    const c = await cli(['runs', 'replay', '12', '--from-failed'], { env });
+    assert.match(c.out, /^replaying run 12 as run 14 from its failed step \(.*\); follow it: switchyard runs get 14\n$/);
+    const d = await cli(['runs', 'replay', '12', '--from-failed', '--from-step', 'notify'], { env });
+    assert.equal(d.code, 2);
+    assert.match(d.err, /--from-step or --from-failed, not both/);
     assert.deepEqual(api.requests.map((q) => `${q.method} ${q.path} ${JSON.stringify(q.body)}`), [
-      'POST /api/v1/runs/12/replay {}', 'POST /api/v1/runs/12/replay {"fromStep":"notify"}',
+      'POST /api/v1/runs/12/replay {}', 'POST /api/v1/runs/12/replay {"fromStep":"notify"}', 'POST /api/v1/runs/12/replay {"fromFailed":true}',
     ]);
   });
 });

@@ -50,6 +50,7 @@ export const ERROR_TYPES = {
   smtp_not_configured: { reason: 'FailedPrecondition', http: 400, summary: 'No SMTP server is set (over the API or in the config file).' },
   smtp_test_failed: { reason: 'InvalidArgument', http: 400, summary: 'The SMTP test email was not sent; the message gives the server\'s answer.' },
   no_capture: { reason: 'FailedPrecondition', http: 400, summary: 'Testing a step needs a capture: none was given and the flow has caught nothing yet.' },
+  no_failed_step: { reason: 'FailedPrecondition', http: 400, summary: 'A replay from the failed step was asked of a run that has no failed step.' },
   internal: { reason: 'Internal', http: 500, summary: 'A bug: Switchyard did not expect this. Nothing was written. Please report it with the server log line.' },
 } as const satisfies Record<string, ErrorKind>;
 

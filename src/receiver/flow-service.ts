@@ -135,19 +135,28 @@ export class FlowService {
    * their recorded outputs (so a verified signature is not verified again against a key that has since rotated).
    */
   async replay(id: number, body: unknown): Promise<RunRecord> {
-    const f = new Fields(body ?? {}, 'body', ['fromStep']);
-    const fromStep = f.string('fromStep');
+    const f = new Fields(body ?? {}, 'body', ['fromStep', 'fromFailed']);
+    let fromStep = f.string('fromStep');
+    const fromFailed = f.bool('fromFailed') ?? false;
+    if (fromFailed && fromStep !== undefined) throw invalid('give fromStep or fromFailed, not both');
     const run = await this.run(id);
     const flow = await this.get(run.flowId);
     const def = flow.definition as FlowDefinition;
     const order = flattenSteps(def.steps).map((l) => l.step.id);
+    const recorded = await this.store.listRunSteps(id);
+    if (fromFailed) {
+      // The step that ended the run: failed for good, or still waiting for its next automatic attempt.
+      const failed = recorded.find((s) => s.status === 'failed' || s.status === 'retrying');
+      if (!failed) throw new ApiError('no_failed_step', `run ${id} has no failed step (it is ${run.status}); replay it from the start, or from a step with fromStep`);
+      fromStep = failed.stepId;
+    }
     let keep: string[] = [];
     if (fromStep !== undefined) {
       const at = order.indexOf(fromStep);
       if (at < 0) throw invalid(`fromStep: flow ${flow.id} has no step "${fromStep}"; its steps are ${order.join(', ')}`);
       keep = order.slice(0, at);
     }
-    const steps = (await this.store.listRunSteps(id)).filter((s) => keep.includes(s.stepId) && s.status === 'succeeded');
+    const steps = recorded.filter((s) => keep.includes(s.stepId) && s.status === 'succeeded');
     return this.store.transaction((tx) => tx.createRun(
       { flowId: flow.id, captureId: run.captureId, origin: 'replay', replayOf: run.id, definition: def }, this.clock.now(),
       steps.map((s) => ({ ...s, runId: 0 })),

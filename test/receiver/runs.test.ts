@@ -179,6 +179,19 @@ test('replay from the failed step reuses the earlier steps\' records; replay fro
   assert.equal(sink.byPath('/first').length, 2, 'replay from the start runs the first step again');
   assert.equal(sink.byPath('/second').length, 3);
   assert.ok(fromStart.steps.every((x: any) => x.startedAt === new Date(clock.now()).toISOString()), 'every step ran anew');
+
+  // From the failed step, without naming it: the same as fromStep "second".
+  const both = await s.api('POST', `/api/v1/runs/${runId}/replay`, { fromStep: 'second', fromFailed: true });
+  assert.equal(both.status, 400, both.text);
+  const none = await s.api('POST', `/api/v1/runs/${r2.body.run.id}/replay`, { fromFailed: true });
+  assert.equal(none.status, 400, none.text);
+  assert.equal(none.body.error.type, 'no_failed_step');
+  const r3 = await s.api('POST', `/api/v1/runs/${runId}/replay`, { fromFailed: true });
+  assert.equal(r3.status, 200, r3.text);
+  const fromFailed = await runReaches(r3.body.run.id, 'succeeded');
+  assert.equal(sink.byPath('/first').length, 2, 'the steps before the failed one were not run again');
+  assert.equal(sink.byPath('/second').length, 4);
+  assert.deepEqual(fromFailed.steps.map((x: any) => x.stepId), ['first', 'mid', 'second']);
 });
 
 test('a filter that does not pass stops the run; runs are filtered by status and time', async () => {

@@ -257,13 +257,17 @@ function replayCommand(parent: Command, io: Io): void {
   const cmd = parent.command('replay').description("run a run's request again with the flow's current definition")
     .argument('<runId>', 'run id', idArg)
     .option('--from-step <step>', 'start at this step id; the steps before it keep their recorded outputs')
-    .addHelpText('after', '\nExamples:\n  switchyard runs replay 12\n  switchyard runs replay 12 --from-step notify\n');
-  addConnectionOptions(cmd).action(async (runId: number, o: { fromStep?: string }, c: Command) => {
+    .option('--from-failed', 'start at the step that failed (the steps before it keep their recorded outputs)')
+    .addHelpText('after', '\nExamples:\n  switchyard runs replay 12\n  switchyard runs replay 12 --from-failed\n  switchyard runs replay 12 --from-step notify\n');
+  addConnectionOptions(cmd).action(async (runId: number, o: { fromStep?: string; fromFailed?: boolean }, c: Command) => {
+    if (o.fromStep !== undefined && o.fromFailed) throw new CliError('give --from-step or --from-failed, not both', 2);
     const { client, json } = connect(c, io.env);
-    const res = await client.request<{ run?: Run }>('POST', `/api/v1/runs/${runId}/replay`, o.fromStep !== undefined ? { fromStep: o.fromStep } : {});
+    const body = o.fromStep !== undefined ? { fromStep: o.fromStep } : o.fromFailed ? { fromFailed: true } : {};
+    const res = await client.request<{ run?: Run }>('POST', `/api/v1/runs/${runId}/replay`, body);
     if (json) return printJson(res, io.out);
     const id = res.run?.id ?? '?';
-    const from = o.fromStep !== undefined ? ` from step ${o.fromStep} (the steps before it keep their recorded outputs)` : '';
+    const from = o.fromStep !== undefined ? ` from step ${o.fromStep} (the steps before it keep their recorded outputs)`
+      : o.fromFailed ? ' from its failed step (the steps before it keep their recorded outputs)' : '';
     io.out(`replaying run ${runId} as run ${id}${from}; follow it: switchyard runs get ${id}\n`);
   });
 }
@@ -513,7 +517,7 @@ function registerRuns(program: Command, io: Io): void {
       const failed = steps.find((s) => s.status === 'failed');
       if (r.status === 'failed' || r.status === 'stopped' || r.status === 'succeeded') {
         io.out(failed
-          ? `\nafter fixing it, replay from the failed step: switchyard runs replay ${r.id} --from-step ${failed.stepId}\n`
+          ? `\nafter fixing it, replay from the failed step: switchyard runs replay ${r.id} --from-failed\n`
           : `\nreplay it: switchyard runs replay ${r.id}\n`);
       }
     });
