@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql, type Kysely } from 'kysely';
 import { configSchema, ConfigError, loadConfig } from './config.js';
 import { repoRoot } from '../test/helpers/vectors.js';
 
@@ -49,4 +50,19 @@ test('bad configuration says which key and what is wrong', () => {
   assert.throws(bad('a: [\n'), (e: Error) => e instanceof ConfigError && /YAML/.test(e.message));
   assert.throws(() => loadConfig({}, { SWITCHYARD_PORT: '80x' }), (e: Error) => e instanceof ConfigError && /SWITCHYARD_PORT/.test(e.message));
   assert.throws(() => loadConfig({ configFile: join(dir, 'missing.yaml') }, {}), (e: Error) => e instanceof ConfigError && /cannot read/.test(e.message));
+});
+
+test('database.synchronous: normal by default, full on request (one fsync per commit), anything else refused', async () => {
+  const { openSqliteStore } = await import('./store/open.js');
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  assert.equal(loadConfig({}, {}).database.synchronous, 'normal');
+  const cfg = loadConfig({}, { SWITCHYARD_SQLITE_SYNCHRONOUS: 'FULL' });
+  assert.equal(cfg.database.synchronous, 'full');
+  assert.throws(() => loadConfig({}, { SWITCHYARD_SQLITE_SYNCHRONOUS: 'off' }), (e: Error) => e instanceof ConfigError && /database\.synchronous/.test(e.message));
+  for (const [mode, level] of [['normal', 1], ['full', 2]] as const) {
+    const { store } = await openSqliteStore(join(dir, `${mode}.db`), { synchronous: mode });
+    const { rows } = await sql<{ synchronous: number }>`PRAGMA synchronous`.execute((store as unknown as { db: Kysely<unknown> }).db);
+    assert.equal(rows[0]!.synchronous, level, `${mode} → PRAGMA synchronous ${level}`);
+    await store.close();
+  }
 });

@@ -28,6 +28,12 @@ export const configSchema = z
          * the API and the catch hooks) never stops to copy the log into the database. Env SWITCHYARD_SQLITE_CHECKPOINT_THREAD.
          */
         checkpoint_thread: z.boolean().default(true),
+        /**
+         * `normal`: a commit (an accepted event, a captured request) survives a crash of the process (kill -9), not
+         * necessarily of the machine. `full`: every commit is flushed to the disk before it is acknowledged, so it
+         * also survives a power cut or an OS crash, at the cost of one fsync per commit. Env SWITCHYARD_SQLITE_SYNCHRONOUS.
+         */
+        synchronous: z.enum(['normal', 'full']).default('normal'),
       })
       .strict()
       .prefault({}),
@@ -235,6 +241,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
     ['SWITCHYARD_HOST', ['host'], (v) => v],
     ['SWITCHYARD_DATA_DIR', ['data_dir'], (v) => v],
     ['SWITCHYARD_SQLITE_PATH', ['database', 'sqlite_path'], (v) => v],
+    ['SWITCHYARD_SQLITE_SYNCHRONOUS', ['database', 'synchronous'], (v) => v.toLowerCase()],
     ['DET_WEBHOOKS_SIGNING_KEY', ['webhooks', 'signing_key'], (v) => v],
     ['DET_WEBHOOKS_BASE_URL', ['webhooks', 'base_url'], (v) => v],
     ['SWITCHYARD_ADMIN_TOKEN', ['auth', 'admin_token'], (v) => v],

@@ -60,7 +60,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? pino({ level: config.log_level, redact: ['req.headers.authorization', '*.signingKey', '*.secret', '*.password'] });
   const dbPath = sqlitePath(config);
-  const { store } = await openSqliteStore(dbPath, { checkpointThread: config.database.checkpoint_thread });
+  const { store } = await openSqliteStore(dbPath, { checkpointThread: config.database.checkpoint_thread, synchronous: config.database.synchronous });
   try {
     await settleSecretsKey(store, config);
     const signingKey = await settleSigningKey(store, config.webhooks.signing_key);
@@ -86,7 +86,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     const threaded = d.thread && !opts.clock && dbPath !== ':memory:';
     const worker: DeliveryEngine = threaded
       ? new ThreadedEngine({
-        dbPath, signingKey, outboundAllow: config.outbound.allow, logLevel: log.level, policy: d.policy,
+        dbPath, synchronous: config.database.synchronous, signingKey, outboundAllow: config.outbound.allow, logLevel: log.level, policy: d.policy,
         batchSize: d.batch_size, concurrency: d.concurrency, perWebhookConcurrency: d.per_webhook_concurrency,
         leaseMs: d.lease_ms, timeoutMs: d.timeout_ms, disableAfterMs: d.disable_after_hours * 3600_000,
         responseBodyBytes: d.response_body_bytes,

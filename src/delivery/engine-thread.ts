@@ -13,6 +13,8 @@ import { EngineEvents, type EngineEventMap } from './engine-events.js';
 
 export interface EngineThreadConfig {
   dbPath: string;
+  /** database.synchronous, for this thread's own connection (the setting is per connection). */
+  synchronous?: 'normal' | 'full';
   signingKey: string;
   outboundAllow: string[];
   logLevel: string;
@@ -119,7 +121,7 @@ async function runThread(): Promise<void> {
   try {
     // A short synchronous wait for the write lock: the engine's transactions wait for the API's asynchronously
     // (SqlStore.transaction retries), so this thread keeps serving its sockets and timers meanwhile.
-    ({ store } = await openSqliteStore(cfg.dbPath, { busyTimeoutMs: 20 }));
+    ({ store } = await openSqliteStore(cfg.dbPath, { busyTimeoutMs: 20, synchronous: cfg.synchronous }));
   } catch (e) {
     send({ t: 'failed', error: (e as Error).message });
     return;

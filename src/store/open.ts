@@ -46,12 +46,13 @@ export interface OpenedStore { store: SqlStore; driver: 'sqlite'; path: string }
  * `busyTimeoutMs`: how long a statement waits synchronously for a lock (default 5 s); see SqlStore.transaction.
  * `checkpointThread`: checkpoint the WAL from a worker thread (checkpointer.ts) instead of in the committing thread.
  */
-export async function openSqliteStore(path: string, opts: { busyTimeoutMs?: number; checkpointThread?: boolean } = {}): Promise<OpenedStore> {
+export async function openSqliteStore(path: string, opts: { busyTimeoutMs?: number; checkpointThread?: boolean; synchronous?: 'normal' | 'full' } = {}): Promise<OpenedStore> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a commit survives a process crash (kill -9); only an OS crash may lose the last commits.
-  sqlite.pragma('synchronous = NORMAL');
+  // FULL (database.synchronous): each commit is fsynced before it returns, so it survives that too.
+  sqlite.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   // Every group-commit operation runs in its own savepoint, and a savepoint journals each page it first changes:
