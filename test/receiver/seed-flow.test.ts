@@ -1,7 +1,8 @@
 /**
  * The seed, end to end, with real parts: a Determined webhook delivers to a Switchyard catch hook; the flow verifies
  * the signature and routes: PASS → an email with the experiment's information (received by a real SMTP server),
- * otherwise → an alert whose reason a human can act on. Then the same with the seed's own Python code step, repaired.
+ * otherwise → an alert whose reason a human can act on. Then the same with the seed's own Python code step, repaired,
+ * reading the signing key from a secret (never from the flow definition).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -91,7 +92,9 @@ test('the seed\'s own Python code step, repaired, returns PASS on a real deliver
         id: 'code', type: 'code', config: {
           language: 'python', code: SEED_SNIPPET_REPAIRED, timeoutMs: 30_000,
           inputData: {
-            webhook_signing_key: 'testsigningkey',
+            // The key from the secret stored by setup: the flow definition (returned by the API and the export)
+            // holds only its name.
+            webhook_signing_key: { secret: 'DET_WEBHOOKS_SIGNING_KEY' },
             timestamp: '{{capture.headers.x-determined-ai-signature-timestamp}}',
             signature: '{{capture.headers.x-determined-ai-signature}}',
             payload: '{{capture.body}}',
@@ -109,6 +112,11 @@ test('the seed\'s own Python code step, repaired, returns PASS on a real deliver
     assert.equal(run.status, 'succeeded', JSON.stringify(run));
     assert.equal(run.steps[0].output.result, 'PASS');
     assert.equal(run.steps[0].output.payload.event_data.experiment.id, e.body.experiment.id);
+    assert.equal(run.steps[0].input.inputData.webhook_signing_key, '[secret DET_WEBHOOKS_SIGNING_KEY]');
+    assert.ok(!JSON.stringify(run).includes('testsigningkey'), 'the key never appears in the run record');
+    for (const path of [`/api/v1/flows/${flow.id}`, `/api/v1/flows/${flow.id}/export`]) {
+      assert.ok(!(await s.api('GET', path)).text.includes('testsigningkey'), `${path} does not hold the key`);
+    }
   } finally {
     await s.stop();
   }
