@@ -1,7 +1,8 @@
 /**
  * The seed, end to end, with real parts: a Determined webhook delivers to a Switchyard catch hook; the flow verifies
  * the signature and routes: PASS → an email with the experiment's information (received by a real SMTP server),
- * otherwise → an alert whose reason a human can act on. Then the same with the seed's own Python code step, repaired.
+ * otherwise → an alert whose reason a human can act on. Then the same with the seed's own Python code step, repaired,
+ * reading the signing key from a secret (never from the flow definition).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,12 +30,17 @@ test('seed flow: a real Determined delivery is verified and emailed; a tampered 
   const s = await startTestServer({ env: { SWITCHYARD_SMTP_HOST: '127.0.0.1', SWITCHYARD_SMTP_PORT: String(smtp.port) } });
   try {
     const flow = await setup(s, SEED_FLOW);
-    const e = await s.api('POST', '/api/v1/experiments', { name: 'cifar10 <resnet> é', resourcePool: 'gpu' });
-    await s.api('POST', `/api/v1/experiments/${e.body.experiment.id}/state`, { state: 'COMPLETED' });
+    assert.equal((await s.api('POST', '/api/v1/workspaces', { name: 'vision' })).status, 200);
+    const e = await s.api('POST', '/api/v1/experiments', { name: 'cifar10 <resnet> é', workspace: 'vision', project: 'resnet sweeps', resourcePool: 'gpu' });
+    assert.equal(e.status, 200, e.text);
+    const id = e.body.experiment.id as number;
+    await s.api('POST', `/api/v1/experiments/${id}/state`, { state: 'COMPLETED' });
+    const { duration } = (await s.api('GET', `/api/v1/experiments/${id}`)).body.experiment;
     const [mail] = await smtp.waitFor(1);
     assert.deepEqual(mail!.to, ['ml-team@example.com']);
-    assert.match(mail!.subject, /Experiment .*cifar10.* is COMPLETED/);
-    assert.match(mail!.body, new RegExp(`\\(#${e.body.experiment.id}\\) in workspace`));
+    // Exactly what the flow's templates render from the verified payload (the non-ASCII name survives the encoding).
+    assert.equal(mail!.subject, `Experiment cifar10 <resnet> é (#${id}) is COMPLETED`);
+    assert.equal(mail!.body.trim(), `Experiment cifar10 <resnet> é (#${id}) in workspace "vision", project "resnet sweeps", reached COMPLETED after ${duration} s on pool gpu.`);
     const runs = await until(async () => {
       const r = (await s.api('GET', `/api/v1/flows/${flow.id}/runs`)).body.runs;
       return r.length === 1 && r[0].status === 'succeeded' && r;
@@ -56,9 +62,20 @@ test('seed flow: a real Determined delivery is verified and emailed; a tampered 
     const tampered = cap.body.replace('"COMPLETED"', '"COMPLETEd"');
     const r = await fetch(flow.catchUrl, { method: 'POST', headers, body: tampered });
     assert.equal(r.status, 200);
-    const alert = await until(async () => (await s.api('GET', '/api/v1/alerts')).body.alerts.find((a: any) => a.kind === 'flow.alert'), 'the alert');
+    const { runId } = await r.json() as { runId: number };
+    const bad = await until(async () => {
+      const x = (await s.api('GET', `/api/v1/runs/${runId}`)).body.run;
+      return x.status === 'succeeded' && x;
+    }, 'the tampered request\'s run');
+    assert.deepEqual(bad.steps.map((x: any) => [x.stepId, x.status]), [['verify', 'succeeded'], ['route', 'succeeded'], ['alarm', 'succeeded']]);
+    assert.equal(bad.steps[0].output.code, 'wrong_key');
+    assert.equal(bad.steps[1].output.path, 'not verified');
+    // The alert that run raised, with the reason verification failed.
+    const alert = (await s.api('GET', `/api/v1/alerts/${bad.steps[2].output.alertId}`)).body.alert;
+    assert.equal(alert.kind, 'flow.alert');
     assert.equal(alert.title, 'Determined webhook signature failed');
-    assert.match(alert.message, /no key reproduces this signature|signing key|changed/);
+    assert.equal(alert.message, 'no key reproduces this signature over the received body: either the signing key differs ' +
+      '(check webhook_signing_key) or the body was changed in transit');
     assert.equal(smtp.mails.length, 1, 'no email for the tampered request');
   } finally {
     await s.stop();
@@ -75,7 +92,9 @@ test('the seed\'s own Python code step, repaired, returns PASS on a real deliver
         id: 'code', type: 'code', config: {
           language: 'python', code: SEED_SNIPPET_REPAIRED, timeoutMs: 30_000,
           inputData: {
-            webhook_signing_key: 'testsigningkey',
+            // The key from the secret stored by setup: the flow definition (returned by the API and the export)
+            // holds only its name.
+            webhook_signing_key: { secret: 'DET_WEBHOOKS_SIGNING_KEY' },
             timestamp: '{{capture.headers.x-determined-ai-signature-timestamp}}',
             signature: '{{capture.headers.x-determined-ai-signature}}',
             payload: '{{capture.body}}',
@@ -93,6 +112,11 @@ test('the seed\'s own Python code step, repaired, returns PASS on a real deliver
     assert.equal(run.status, 'succeeded', JSON.stringify(run));
     assert.equal(run.steps[0].output.result, 'PASS');
     assert.equal(run.steps[0].output.payload.event_data.experiment.id, e.body.experiment.id);
+    assert.equal(run.steps[0].input.inputData.webhook_signing_key, '[secret DET_WEBHOOKS_SIGNING_KEY]');
+    assert.ok(!JSON.stringify(run).includes('testsigningkey'), 'the key never appears in the run record');
+    for (const path of [`/api/v1/flows/${flow.id}`, `/api/v1/flows/${flow.id}/export`]) {
+      assert.ok(!(await s.api('GET', path)).text.includes('testsigningkey'), `${path} does not hold the key`);
+    }
   } finally {
     await s.stop();
   }

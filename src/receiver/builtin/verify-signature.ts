@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { verifyConfigSchema, verifySignature, type VerifyConfig } from '../../core/flow/verify.js';
 import type { StepDefinition } from '../steps/registry.js';
 import { fail, ok } from '../steps/common.js';
+import { missingSecretMessage } from '../steps/secrets.js';
 
 const keyRef = z.union([z.string().min(1), z.strictObject({ secret: z.string().min(1) })]);
 type KeyRef = z.infer<typeof keyRef>;
@@ -38,7 +39,7 @@ export const verifySignatureStep: StepDefinition<VerifyStepConfig> = {
     for (const k of config.keys) {
       if (typeof k === 'string') { keys.push(k); continue; }
       const v = services.secret(k.secret);
-      if (v === undefined) return fail(`secret "${k.secret}" is not set: PUT /api/v1/secrets/${k.secret} {"value": "…"}`, false);
+      if (v === undefined) return fail(missingSecretMessage(k.secret), false);
       keys.push(v);
     }
     return ok(verifySignature(config.verify, services.context.capture, keys, Math.floor(services.clock.now() / 1000)));

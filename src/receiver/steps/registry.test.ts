@@ -92,7 +92,7 @@ describe('secret references', () => {
     assert.deepEqual(resolveSecretRefs(config, lookup), {
       smtp: { password: 'hunter2' }, headers: { A: 'https://x.example/a b?c=1', B: 'plain' }, list: ['hunter2'],
     });
-    assert.throws(() => resolveSecretRefs({ p: { secret: 'NOPE' } }, lookup), (e: unknown) => e instanceof MissingSecretError && e.message === 'secret "NOPE" is not set');
+    assert.throws(() => resolveSecretRefs({ p: { secret: 'NOPE' } }, lookup), (e: unknown) => e instanceof MissingSecretError && e.message === 'secret "NOPE" is not set: set it with `switchyard secrets set NOPE` or PUT /api/v1/secrets/NOPE {"value": "…"}');
   });
 
   it('only an object with exactly one string `secret` key is a reference', () => {

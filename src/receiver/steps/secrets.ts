@@ -32,13 +32,21 @@ export function isSecretRef(v: unknown): v is SecretRef {
   return keys.length === 1 && keys[0] === 'secret' && typeof (v as { secret: unknown }).secret === 'string';
 }
 
-/** Thrown when a referenced secret has no value; steps report it as a permanent (not retried) failure. */
+/**
+ * Thrown when a referenced secret has no value; steps report it as a permanent (not retried) failure. The message
+ * (the step's error, shown in the run) says how to set it, with the CLI and the API alike.
+ */
 export class MissingSecretError extends Error {
   readonly code = 'ESECRET' as const;
   constructor(readonly secretName: string) {
-    super(`secret "${secretName}" is not set`);
+    super(missingSecretMessage(secretName));
     this.name = 'MissingSecretError';
   }
+}
+
+/** The one wording for an unset secret, for every step. */
+export function missingSecretMessage(name: string): string {
+  return `secret "${name}" is not set: set it with \`switchyard secrets set ${name}\` or PUT /api/v1/secrets/${name} {"value": "…"}`;
 }
 
 export type SecretLookup = (name: string) => string | undefined;

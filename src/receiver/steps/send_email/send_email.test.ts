@@ -98,7 +98,7 @@ describe('send_email with its own smtp block', () => {
       assert.equal(bad.error, `SMTP server 127.0.0.1:${smtp.port} rejected the login: 535 5.7.8 bad password [secret SMTP_PASS]`);
       assert.equal(bad.retryable, false);
       const missing = expectError(await runStep('send_email', config('NOPE'), makeServices({ sendEmail: sender }), never));
-      assert.equal(missing.error, 'secret "NOPE" is not set');
+      assert.equal(missing.error, 'secret "NOPE" is not set: set it with `switchyard secrets set NOPE` or PUT /api/v1/secrets/NOPE {"value": "…"}');
       assert.equal(missing.retryable, false);
     } finally {
       sender.close();
