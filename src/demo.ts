@@ -142,7 +142,9 @@ export async function runDemo(opts: { exit: boolean; port?: number }): Promise<n
     SWITCHYARD_ADMIN_TOKEN: token, SWITCHYARD_OUTBOUND_ALLOW: '127.0.0.0/8,::1', SWITCHYARD_SMTP_HOST: '127.0.0.1',
     SWITCHYARD_SMTP_PORT: String(smtpPort), SWITCHYARD_SMTP_FROM: 'switchyard-demo@localhost',
   });
-  const sy = await startSwitchyard(config, { log: pino({ level: 'warn' }) });
+  // Errors only: the warnings the scenario provokes on purpose (the tampered request's alert) are its narrative,
+  // printed in step 5; a raw log line in the middle of it would only be noise.
+  const sy = await startSwitchyard(config, { log: pino({ level: 'error' }) });
   const api = async (method: string, path: string, body?: unknown): Promise<any> => {
     const r = await fetch(`${sy.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     const j = await r.json() as any;
