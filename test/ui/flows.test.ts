@@ -185,7 +185,7 @@ test('UI: the editor shows every step type of a flow, saves an edit without chan
     steps: [
       { id: 'verify', type: 'verify_signature', config: { preset: 'hmac', algorithm: 'sha256', encoding: 'hex', signatureHeader: 'X-Hub-Signature-256', prefix: 'sha256=', keys: [{ secret: 'GH_KEY' }] } },
       { id: 'legit', type: 'filter', when: { all: [{ left: 'steps.verify.result', op: 'equals', right: 'PASS' }, { left: '{{capture.json.count}}', op: 'gt', right: 3 }] } },
-      { id: 'calc', type: 'code', config: { language: 'python', code: 'output = {"n": int(input_data["n"]) * 2}', inputData: { n: '{{capture.json.count}}' } } },
+      { id: 'calc', type: 'code', config: { language: 'python', code: 'output = {"n": int(input_data["n"]) * 2}', inputData: { n: '{{capture.json.count}}', key: { secret: 'DET_KEY' } } } },
       {
         id: 'route', type: 'paths', paths: [
           { name: 'big', when: { left: 'steps.calc.n', op: 'gte', right: 10 }, steps: [
@@ -201,6 +201,7 @@ test('UI: the editor shows every step type of a flow, saves an edit without chan
     const created = await ui.server.api('POST', '/api/v1/flows', definition);
     assert.equal(created.status, 200, created.text);
     const id = created.body.flow.id as number;
+    assert.equal((await ui.server.api('PUT', '/api/v1/secrets/COUNT_SECRET', { value: '7' })).status, 200);
     await page.goto(ui.url(`/flows/${id}`));
     for (const stepId of ['verify', 'legit', 'calc', 'route', 'notify', 'forward', 'alarm']) {
       await page.locator(`.sy-step[data-step-id="${stepId}"]`).waitFor();
@@ -217,6 +218,22 @@ test('UI: the editor shows every step type of a flow, saves an edit without chan
     const expected = structuredClone(definition) as any;
     expected.steps[3].paths[0].when.right = '20';
     assert.deepEqual(saved, expected);
+
+    // A code step's input can come from a secret: shown as one, and switched to one from a template.
+    const calc = page.locator('.sy-step[data-step-id="calc"]');
+    const select = (label: string) => calc.locator('.ant-select').filter({ has: page.getByRole('combobox', { name: label }) });
+    const shown = (label: string) => select(label).locator('.ant-select-selection-item').innerText();
+    assert.equal(await shown('Source of key'), 'Secret');
+    assert.equal(await shown('Secret for key'), 'DET_KEY');
+    assert.equal(await shown('Source of n'), 'Template');
+    await select('Source of n').click();
+    await page.locator('.ant-select-dropdown:visible .ant-select-item-option[title="Secret"]').click();
+    await select('Secret for n').click();
+    await page.locator('.ant-select-dropdown:visible .ant-select-item-option[title="COUNT_SECRET"]').click();
+    await page.getByRole('button', { name: 'Save steps' }).click();
+    await page.getByText('Flow saved.').waitFor();
+    expected.steps[2].config.inputData = { n: { secret: 'COUNT_SECRET' }, key: { secret: 'DET_KEY' } };
+    assert.deepEqual((await ui.server.api('GET', `/api/v1/flows/${id}`)).body.flow.definition, expected);
 
     // Hook settings: deduplication on, saved into the definition.
     await page.getByRole('tab', { name: 'Hook settings' }).click();

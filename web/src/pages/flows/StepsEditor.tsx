@@ -192,10 +192,18 @@ function VerifyConfig({ cfg, set, path }: { cfg: Cfg; set: (c: Cfg) => void; pat
   );
 }
 
-function KeyValues({ value, onChange, path, keyLabel, template }: { value: Record<string, unknown>; onChange: (v: Record<string, unknown>) => void; path: string; keyLabel: string; template?: boolean }) {
+const isSecretRef = (v: unknown): v is { secret: string } => v !== null && typeof v === 'object' && !Array.isArray(v) && 'secret' in (v as object);
+
+/**
+ * Name → value rows. With `secrets` (a code step's input data), each value is either a template or a stored secret
+ * (`{"secret": "NAME"}`, resolved at run time), chosen per row, so a reference survives an edit of the step.
+ */
+function KeyValues({ value, onChange, path, keyLabel, template, secrets }: { value: Record<string, unknown>; onChange: (v: Record<string, unknown>) => void; path: string; keyLabel: string; template?: boolean; secrets?: boolean }) {
   const rows = Object.entries(value);
   const rename = (i: number, k: string) => onChange(Object.fromEntries(rows.map(([a, b], j) => (j === i ? [k, b] : [a, b]))));
-  const setVal = (i: number, v: string) => onChange(Object.fromEntries(rows.map(([a, b], j) => (j === i ? [a, v] : [a, b]))));
+  const setVal = (i: number, v: unknown) => onChange(Object.fromEntries(rows.map(([a, b], j) => (j === i ? [a, v] : [a, b]))));
+  const input = (k: string, v: unknown, i: number) => template ? <TemplateInput value={str(v)} onChange={(nv) => setVal(i, nv)} ariaLabel={`Value of ${k}`} />
+    : <Input value={str(v)} onChange={(e) => setVal(i, e.target.value)} aria-label={`Value of ${k}`} />;
   return (
     <div>
       {rows.map(([k, v], i) => (
@@ -207,8 +215,18 @@ function KeyValues({ value, onChange, path, keyLabel, template }: { value: Recor
           </div>
           <div style={{ flex: 1 }}>
             <Field label={i === 0 ? 'Value' : undefined} path={`${path}.${k}.value`}>
-              {template ? <TemplateInput value={str(v)} onChange={(nv) => setVal(i, nv)} ariaLabel={`Value of ${k}`} />
-                : <Input value={str(v)} onChange={(e) => setVal(i, e.target.value)} aria-label={`Value of ${k}`} />}
+              {secrets ? (
+                <Space.Compact style={{ width: '100%' }}>
+                  <Select style={{ width: 120 }} value={isSecretRef(v) ? 'secret' : 'text'} aria-label={`Source of ${k}`}
+                    onChange={(m) => setVal(i, m === 'secret' ? { secret: '' } : '')}
+                    options={[{ value: 'text', label: template ? 'Template' : 'Text' }, { value: 'secret', label: 'Secret' }]} />
+                  <div style={{ flex: 1 }}>
+                    {isSecretRef(v)
+                      ? <SecretSelect value={[v.secret].filter(Boolean)} onChange={(n) => setVal(i, { secret: n[0] ?? '' })} ariaLabel={`Secret for ${k}`} />
+                      : input(k, v, i)}
+                  </div>
+                </Space.Compact>
+              ) : input(k, v, i)}
             </Field>
           </div>
           <Button type="text" danger icon={<DeleteOutlined />} style={{ marginTop: i === 0 ? 30 : 0 }} aria-label={`Remove ${k}`}
@@ -232,7 +250,7 @@ function CodeConfig({ cfg, set, path }: { cfg: Cfg; set: (c: Cfg) => void; path:
           options={[{ value: 'javascript', label: 'JavaScript' }, { value: 'python', label: 'Python' }]} />
       </Field>
       <Typography.Text type="secondary">Input data ({lang === 'python' ? <code>input_data</code> : <code>inputData</code>} in the code)</Typography.Text>
-      <KeyValues value={(cfg.inputData as Record<string, unknown>) ?? {}} onChange={(v) => set({ ...cfg, inputData: v })} path={`${path}.inputData`} keyLabel="Name" template />
+      <KeyValues value={(cfg.inputData as Record<string, unknown>) ?? {}} onChange={(v) => set({ ...cfg, inputData: v })} path={`${path}.inputData`} keyLabel="Name" template secrets />
       <Field label="Code" path={`${path}.code`} required help={lang === 'python' ? 'Set output = {...} or return a dict.' : 'Return an object (or a list of objects).'}>
         <CodeEditor value={str(cfg.code)} onChange={(v) => set({ ...cfg, code: v })} ariaLabel="Code" />
       </Field>
