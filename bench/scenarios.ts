@@ -16,6 +16,12 @@ export interface ScenarioDef {
   /** What each webhook points at and its type. */
   webhooks: { kind: EndpointKind; type: 'DEFAULT' | 'SLACK' }[];
   load: 'closed' | 'open';
+  /**
+   * Open loop: events per second (default: --open-rate). Set on the "sustained" scenarios, which offer exactly the
+   * target delivery rate (5,000 events/s to one webhook; 1,000 events/s to ten) and show whether Switchyard keeps up
+   * with it: every event acknowledged, delivered at the offered rate, latency bounded.
+   */
+  rate?: number;
   /** The scenario whose throughput and latency this one is compared with (healthy webhooks, per webhook). */
   baseline?: string;
 }
@@ -26,7 +32,9 @@ const hooks = (n: number, kind: EndpointKind = 'ok', type: 'DEFAULT' | 'SLACK' =
 export const SCENARIOS: ScenarioDef[] = [
   { name: 'one-webhook', title: '1 DEFAULT webhook, closed loop', webhooks: hooks(1), load: 'closed' },
   { name: 'one-webhook-1k', title: '1 DEFAULT webhook, open loop at a fixed rate', webhooks: hooks(1), load: 'open' },
+  { name: 'one-webhook-5k', title: '1 DEFAULT webhook, open loop at the target rate (5,000 events/s)', webhooks: hooks(1), load: 'open', rate: 5000 },
   { name: 'fan-out-10', title: '10 DEFAULT webhooks on one trigger, closed loop', webhooks: hooks(10), load: 'closed' },
+  { name: 'fan-out-10-1k', title: '10 DEFAULT webhooks, open loop at the target rate (1,000 events/s = 10,000 deliveries/s)', webhooks: hooks(10), load: 'open', rate: 1000 },
   { name: 'slack', title: '1 SLACK webhook, closed loop', webhooks: hooks(1, 'ok', 'SLACK'), load: 'closed' },
   { name: 'bad-500', title: '9 healthy + 1 answering 500, closed loop', webhooks: [...hooks(9), ...hooks(1, 'fail')], load: 'closed', baseline: 'fan-out-10' },
   { name: 'bad-hang', title: '9 healthy + 1 never answering, closed loop', webhooks: [...hooks(9), ...hooks(1, 'hang')], load: 'closed', baseline: 'fan-out-10' },
@@ -116,11 +124,12 @@ export async function runScenario(def: ScenarioDef, rep: number, counts: RunCoun
     driver.clear();
 
     const fanout = def.webhooks.length > 1;
-    const events = def.load === 'open' ? Math.max(1, Math.round(counts.openRate * counts.openSeconds)) : fanout ? counts.fanoutEvents : counts.events;
+    const rate = def.rate ?? counts.openRate;
+    const events = def.load === 'open' ? Math.max(1, Math.round(rate * counts.openSeconds)) : fanout ? counts.fanoutEvents : counts.events;
     const meter = new CpuMeter({ switchyard: sw.pid, sink: sink.pid, harness: process.pid });
     const loadStart = now();
     let maxLag: number | null = null;
-    if (def.load === 'open') maxLag = (await openLoop(driver, events, counts.openRate)).maxLagMs;
+    if (def.load === 'open') maxLag = (await openLoop(driver, events, rate)).maxLagMs;
     else await closedLoop(driver, events, counts.concurrency);
     const loadEnd = now();
     const expected = driver.acked * healthy.length;
@@ -137,7 +146,7 @@ export async function runScenario(def: ScenarioDef, rep: number, counts: RunCoun
     const apiLat = driver.ackAt.map((a, i) => a - driver.sentAt[i]!);
     return {
       scenario: def.name, rep, webhooks: def.webhooks.length, healthyWebhooks: healthy.length, load: def.load,
-      offeredRate: def.load === 'open' ? counts.openRate : null, events, apiErrors: driver.errors,
+      offeredRate: def.load === 'open' ? rate : null, events, apiErrors: driver.errors,
       apiErrorSamples: driver.errorSamples, expectedDeliveries: expected, received,
       deliveriesPerSec: span > 0 ? (received / span) * 1000 : NaN,
       acksPerSec: lastAck > firstAck ? ((driver.acked - 1) / (lastAck - firstAck)) * 1000 : NaN,
