@@ -97,7 +97,6 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
         perWebhookConcurrency: d.per_webhook_concurrency, leaseMs: d.lease_ms, defaultTimeoutMs: d.timeout_ms, disableAfterMs: d.disable_after_hours * 3600_000,
       });
     const metrics = createMetrics(store, engineEvents, clock);
-    const sweeper = startSweeper({ store, clock, log, retentionMs: d.retention_days * 86400_000, maxAttempts: d.retention_max_attempts });
     const events = new EventSource(clock, config.webhooks.base_url);
     // A webhook the engine disables (410, or failing too long) must not be matched from the triggers cache.
     engineEvents.on('webhook:disabled', () => events.invalidate());
@@ -148,6 +147,8 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     if (config.delivery.enabled) await worker.start();
     runner.start();
     notifier.start();
+    // Retention starts once the server is up (a start that fails leaves no timer behind on a closed store).
+    const sweeper = startSweeper({ store, clock, log, retentionMs: d.retention_days * 86400_000, maxAttempts: d.retention_max_attempts });
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     let stopped = false;
     return {
