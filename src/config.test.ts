@@ -33,6 +33,7 @@ test('precedence: defaults < YAML file < environment < flags', () => {
   assert.equal(c.webhooks.signing_key, 'from-env');
   assert.equal(c.webhooks.base_url, 'https://det.example.com');
   assert.equal(loadConfig({}, {}).port, 8080);
+  assert.deepEqual([loadConfig({}, {}).receiver.retention_days, loadConfig({}, {}).receiver.retention_max_captures_per_flow], [30, 10_000]);
   assert.deepEqual(loadConfig({}, { SWITCHYARD_OUTBOUND_ALLOW: '127.0.0.0/8, ::1' }).outbound.allow, ['127.0.0.0/8', '::1']);
 });
 
@@ -42,6 +43,9 @@ test('bad configuration says which key and what is wrong', () => {
   assert.throws(bad('port: "eighty"\n'), (e: Error) => e instanceof ConfigError && /port/.test(e.message));
   assert.throws(bad('delivery:\n  timeout_msec: 5\n'), (e: Error) => e instanceof ConfigError && /timeout_msec/.test(e.message));
   assert.throws(bad('webhooks:\n  base_url: det.example.com\n'), (e: Error) => e instanceof ConfigError && /base_url/.test(e.message));
+  assert.throws(bad('receiver:\n  retention_days: 0\n'), (e: Error) => e instanceof ConfigError && /receiver\.retention_days/.test(e.message));
+  assert.throws(bad('receiver:\n  retention_max_captures_per_flow: 50\n'), (e: Error) => e instanceof ConfigError && /receiver\.retention_max_captures_per_flow/.test(e.message) && /100/.test(e.message));
+  assert.throws(bad('receiver:\n  retention_days: thirty\n'), (e: Error) => e instanceof ConfigError && /receiver\.retention_days/.test(e.message));
   assert.throws(bad('[1, 2]\n'), (e: Error) => e instanceof ConfigError && /mapping/.test(e.message));
   assert.throws(bad('a: [\n'), (e: Error) => e instanceof ConfigError && /YAML/.test(e.message));
   assert.throws(() => loadConfig({}, { SWITCHYARD_PORT: '80x' }), (e: Error) => e instanceof ConfigError && /SWITCHYARD_PORT/.test(e.message));
