@@ -34,6 +34,7 @@ test('precedence: defaults < YAML file < environment < flags', () => {
   assert.equal(c.webhooks.signing_key, 'from-env');
   assert.equal(c.webhooks.base_url, 'https://det.example.com');
   assert.equal(loadConfig({}, {}).port, 8080);
+  assert.deepEqual([loadConfig({}, {}).receiver.retention_days, loadConfig({}, {}).receiver.retention_max_captures_per_flow], [30, 10_000]);
   assert.deepEqual(loadConfig({}, { SWITCHYARD_OUTBOUND_ALLOW: '127.0.0.0/8, ::1' }).outbound.allow, ['127.0.0.0/8', '::1']);
 });
 
@@ -46,6 +47,9 @@ test('bad configuration says which key and what is wrong', () => {
   // A timeout the lease cannot hold: refused at start rather than cut silently per attempt.
   assert.throws(bad('delivery:\n  timeout_ms: 58000\n'), (e: Error) => e instanceof ConfigError && /delivery\.timeout_ms \(58000\) must be at most 55000.*delivery\.lease_ms/.test(e.message));
   assert.equal(loadConfig({}, { SWITCHYARD_DELIVERY_TIMEOUT_MS: '55000' }).delivery.timeout_ms, 55000);
+  assert.throws(bad('receiver:\n  retention_days: 0\n'), (e: Error) => e instanceof ConfigError && /receiver\.retention_days/.test(e.message));
+  assert.throws(bad('receiver:\n  retention_max_captures_per_flow: 50\n'), (e: Error) => e instanceof ConfigError && /receiver\.retention_max_captures_per_flow/.test(e.message) && /100/.test(e.message));
+  assert.throws(bad('receiver:\n  retention_days: thirty\n'), (e: Error) => e instanceof ConfigError && /receiver\.retention_days/.test(e.message));
   assert.throws(bad('[1, 2]\n'), (e: Error) => e instanceof ConfigError && /mapping/.test(e.message));
   assert.throws(bad('a: [\n'), (e: Error) => e instanceof ConfigError && /YAML/.test(e.message));
   assert.throws(() => loadConfig({}, { SWITCHYARD_PORT: '80x' }), (e: Error) => e instanceof ConfigError && /SWITCHYARD_PORT/.test(e.message));

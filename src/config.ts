@@ -100,6 +100,13 @@ export const configSchema = z
         lease_ms: z.number().int().min(1000).default(120_000),
         /** Waits (seconds) before retrying a failed action step: Zapier's autoreplay schedule. */
         retry_schedule_seconds: z.array(z.number().min(0)).default([300, 1800, 3600, 10800, 21600]),
+        /**
+         * Captures and finished runs are deleted after this many days (a capture with its runs, once all are this old);
+         * a flow's sample, runs not finished and their captures stay.
+         */
+        retention_days: z.number().min(0.001).default(30),
+        /** At most this many captures are kept per flow (the newest), besides those that must stay; at least the 100 of Test Trigger. */
+        retention_max_captures_per_flow: z.number().int().min(100).default(10_000),
       })
       .strict()
       .prefault({}),

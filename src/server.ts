@@ -26,6 +26,7 @@ import { OutboundPolicy } from './delivery/ssrf.js';
 import { Ingress } from './receiver/ingress.js';
 import { FlowService } from './receiver/flow-service.js';
 import { FlowRunner } from './receiver/runner.js';
+import { startReceiverRetention, type ReceiverRetention } from './receiver/retention.js';
 import { createEmailSender } from './receiver/services/email.js';
 import { createHttpClient } from './receiver/services/http.js';
 import { CodeRunner } from './sandbox/code-runner.js';
@@ -45,6 +46,8 @@ export interface Running {
   /** The admin token when this start generated it (print once), else null. */
   generatedAdminToken: string | null;
   databasePath: string;
+  /** The background retention of deliveries and of captures and runs; `runOnce` runs a pass now (tests, tools). */
+  retention: { delivery: { runOnce(): Promise<void> }; receiver: Pick<ReceiverRetention, 'runOnce'> };
   stop(): Promise<void>;
 }
 
@@ -97,7 +100,6 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
         perWebhookConcurrency: d.per_webhook_concurrency, leaseMs: d.lease_ms, defaultTimeoutMs: d.timeout_ms, disableAfterMs: d.disable_after_hours * 3600_000,
       });
     const metrics = createMetrics(store, engineEvents, clock);
-    const sweeper = startSweeper({ store, clock, log, retentionMs: d.retention_days * 86400_000, maxAttempts: d.retention_max_attempts });
     const events = new EventSource(clock, config.webhooks.base_url);
     // A webhook the engine disables (410, or failing too long) must not be matched from the triggers cache.
     engineEvents.on('webhook:disabled', () => events.invalidate());
@@ -148,15 +150,22 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     if (config.delivery.enabled) await worker.start();
     runner.start();
     notifier.start();
+    // Retention starts once the server is up (a start that fails leaves no timer behind on a closed store).
+    const sweeper = startSweeper({ store, clock, log, retentionMs: d.retention_days * 86400_000, maxAttempts: d.retention_max_attempts });
+    const receiverRetention = startReceiverRetention({
+      store, clock, log: log.child({ component: 'flows' }), maxAgeMs: config.receiver.retention_days * 86400_000,
+      keepPerFlow: config.receiver.retention_max_captures_per_flow,
+    });
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     let stopped = false;
     return {
       url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`, port, ctx, app, generatedAdminToken: generated,
-      databasePath: dbPath,
+      databasePath: dbPath, retention: { delivery: sweeper, receiver: receiverRetention },
       async stop() {
         if (stopped) return;
         stopped = true;
         sweeper.stop();
+        await receiverRetention.stop();
         await app.close();
         await worker.stop(d.shutdown_grace_ms);
         await runner.stop(d.shutdown_grace_ms);

@@ -38,6 +38,29 @@ export type RunStepInput = Omit<RunStepRecord, 'id'>;
 export interface RunFilter { flowId?: number; status?: RunStatus; since?: number; until?: number; limit: number; beforeId?: number }
 export interface SecretInfo { name: string; createdAt: number; updatedAt: number; preview: string }
 
+/**
+ * One bounded batch of capture retention (src/receiver/retention.ts): the captures after `afterId`, in id order (the
+ * order they were received), at most `limit` of them looked at. A capture is deleted together with its runs and their
+ * steps, never apart from them, so it stays while any of its runs is not finished or finished at or after
+ * `runsFinishedBefore`. A flow's sample stays, and so does a capture with a dedup key received after its flow's
+ * `dedupSince` (its window still needs it).
+ */
+export interface CaptureSweep {
+  afterId: number;
+  limit: number;
+  /** Bytes of bodies deleted in the batch at most (a capture larger than this goes alone). */
+  maxBytes: number;
+  /** By age: captures received before this; the batch ends at the first capture received at or after it. */
+  receivedBefore?: number;
+  /** By count: this flow's captures up to this id. */
+  flowId?: number;
+  maxId?: number;
+  runsFinishedBefore: number;
+  dedupSince: ReadonlyMap<number, number>;
+}
+/** What a retention batch deleted; `next`: the `afterId` of the next batch, or null when there is nothing after. */
+export interface SweepBatch { captures: number; runs: number; bytes: number; next: number | null }
+
 export interface ReceiverStore {
   createFlow(f: FlowInput, now: number): Promise<FlowRecord>;
   getFlow(id: number): Promise<FlowRecord | null>;
@@ -79,6 +102,17 @@ export interface ReceiverStore {
   /** Extends the leases of runs still running (a long run keeps its lease while its process lives). */
   renewRunLeases(ids: number[], leaseUntil: number): Promise<void>;
   nextRunDueAt(): Promise<number | null>;
+
+  /** The id of the flow's capture that has `n` newer ones, or null (the flow has `n` captures or fewer). */
+  captureIdBehind(flowId: number, n: number): Promise<number | null>;
+  /** One batch of capture retention (see CaptureSweep); in the caller's transaction. */
+  sweepCaptures(o: CaptureSweep): Promise<SweepBatch>;
+  /**
+   * One batch of run retention: of the runs after `afterId` (at most `limit`, in id order), the finished ones that
+   * finished before `before` go with their steps; the batch ends at the first run created at or after `before`.
+   * In the caller's transaction. `captures` and `bytes` are 0.
+   */
+  sweepRuns(o: { afterId: number; limit: number; before: number }): Promise<SweepBatch>;
 
   putSecret(name: string, value: string, now: number): Promise<void>;
   listSecrets(): Promise<SecretInfo[]>;

@@ -2,8 +2,8 @@
 import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
 import type { CaptureTable, DB, FlowTable, RunStepTable, RunTable } from './schema.js';
 import type {
-  CaptureInput, CaptureRecord, CaptureStatus, FlowInput, FlowRecord, ReceiverStore, RunFilter, RunOrigin, RunRecord,
-  RunStatus, RunStepInput, RunStepRecord, SecretInfo, StepStatus,
+  CaptureInput, CaptureRecord, CaptureStatus, CaptureSweep, FlowInput, FlowRecord, ReceiverStore, RunFilter, RunOrigin, RunRecord,
+  RunStatus, RunStepInput, RunStepRecord, SecretInfo, StepStatus, SweepBatch,
 } from './receiver-types.js';
 import { definitionText, parseDefinition } from './run-definition.js';
 
@@ -265,6 +265,64 @@ export abstract class SqlReceiverStore implements ReceiverStore {
         SELECT MIN(lease_until) AS t FROM runs INDEXED BY runs_leased WHERE status = 'running')`.execute(this.db);
     const t = r.rows[0]?.t;
     return t === null || t === undefined ? null : Number(t);
+  }
+
+  async captureIdBehind(flowId: number, n: number): Promise<number | null> {
+    const [r] = await this.raw<{ id: number }>('SELECT id FROM captures WHERE flow_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?', [flowId, n]);
+    return r ? r.id : null;
+  }
+  async sweepCaptures(o: CaptureSweep): Promise<SweepBatch> {
+    const byFlow = o.flowId !== undefined;
+    // length() of a BLOB column reads its size from the record, not the (overflow) pages of a large body.
+    const rows = await this.raw<{ id: number; flow_id: number; received_at: number; keyed: unknown; size: number; busy: unknown }>(
+      `SELECT c.id, c.flow_id, c.received_at, c.dedup_key IS NOT NULL AS keyed, length(c.body) AS size,
+         EXISTS (SELECT 1 FROM runs r WHERE r.capture_id = c.id
+           AND (r.status NOT IN ('succeeded', 'failed', 'stopped') OR r.finished_at IS NULL OR r.finished_at >= ?)) AS busy
+       FROM captures c WHERE c.id > ?${byFlow ? ' AND c.flow_id = ? AND c.id <= ?' : ''} ORDER BY c.id LIMIT ?`,
+      byFlow ? [o.runsFinishedBefore, o.afterId, o.flowId, o.maxId ?? Number.MAX_SAFE_INTEGER, o.limit] : [o.runsFinishedBefore, o.afterId, o.limit]);
+    const samples = new Set((await this.raw<{ id: number }>('SELECT sample_capture_id AS id FROM flows WHERE sample_capture_id IS NOT NULL', [])).map((r) => Number(r.id)));
+    const victims: number[] = [];
+    let bytes = 0;
+    let next: number | null = rows.length === o.limit ? rows[rows.length - 1]!.id : null;
+    let prev = o.afterId;
+    for (const r of rows) {
+      // Ids grow in the order captures were received: the first young one ends the pass by age.
+      if (o.receivedBefore !== undefined && r.received_at >= o.receivedBefore) { next = null; break; }
+      const since = o.dedupSince.get(r.flow_id);
+      const kept = samples.has(r.id) || Boolean(r.busy) || (Boolean(r.keyed) && since !== undefined && r.received_at > since);
+      if (!kept) {
+        if (victims.length > 0 && bytes + r.size > o.maxBytes) { next = prev; break; }
+        victims.push(r.id);
+        bytes += r.size;
+      }
+      prev = r.id;
+    }
+    let runs = 0;
+    for (let k = 0; k < victims.length; k += 64) {
+      const part = victims.slice(k, k + 64);
+      const marks = part.map(() => '?').join(', ');
+      const [n] = await this.raw<{ n: number }>(`SELECT COUNT(*) AS n FROM runs WHERE capture_id IN (${marks})`, part);
+      runs += Number(n?.n ?? 0);
+      // The runs (all finished, see above) and their steps go with the capture: ON DELETE CASCADE.
+      await this.raw(`DELETE FROM captures WHERE id IN (${marks})`, part);
+    }
+    return { captures: victims.length, runs, bytes, next };
+  }
+  async sweepRuns(o: { afterId: number; limit: number; before: number }): Promise<SweepBatch> {
+    const rows = await this.raw<{ id: number; status: string; created_at: number; finished_at: number | null }>(
+      'SELECT id, status, created_at, finished_at FROM runs WHERE id > ? ORDER BY id LIMIT ?', [o.afterId, o.limit]);
+    const victims: number[] = [];
+    let next: number | null = rows.length === o.limit ? rows[rows.length - 1]!.id : null;
+    for (const r of rows) {
+      // A run created at or after the cutoff cannot have finished before it; the later ones are younger still.
+      if (r.created_at >= o.before) { next = null; break; }
+      if ((r.status === 'succeeded' || r.status === 'failed' || r.status === 'stopped') && r.finished_at !== null && r.finished_at < o.before) victims.push(r.id);
+    }
+    for (let k = 0; k < victims.length; k += 64) {
+      const part = victims.slice(k, k + 64);
+      await this.raw(`DELETE FROM runs WHERE id IN (${part.map(() => '?').join(', ')})`, part);
+    }
+    return { captures: 0, runs: victims.length, bytes: 0, next };
   }
 
   async putSecret(name: string, value: string, now: number): Promise<void> {

@@ -633,9 +633,14 @@ export class SqlStore extends SqlAlertingStore implements Store {
       let attempts = Number((await self.db.deleteFrom('delivery_attempts').where('started_at', '<', before)
         .where('delivery_id', 'in', (eb) => eb.selectFrom('deliveries').select('id').where('status', 'in', ['delivered', 'dead']))
         .executeTakeFirst()).numDeletedRows);
+      // The count cap: past the newest `keepAttempts`, the attempts of finished deliveries go. A delivery still open
+      // keeps all of its attempts (they are why it is still retrying, and what an operator looks at meanwhile); open
+      // deliveries are few next to the log, and their ids come off an index (deliveries_status).
       const newest = await self.db.selectFrom('delivery_attempts').select('id').orderBy('id', 'desc').offset(keepAttempts).limit(1).executeTakeFirst();
       if (newest) {
-        attempts += Number((await self.db.deleteFrom('delivery_attempts').where('id', '<=', newest.id).executeTakeFirst()).numDeletedRows);
+        attempts += Number((await self.db.deleteFrom('delivery_attempts').where('id', '<=', newest.id)
+          .where('delivery_id', 'not in', (eb) => eb.selectFrom('deliveries').select('id').where('status', 'in', [...OPEN_STATUSES]))
+          .executeTakeFirst()).numDeletedRows);
       }
       const deliveries = Number((await self.db.deleteFrom('deliveries').where('status', 'in', ['delivered', 'dead'])
         .where('updated_at', '<', before).executeTakeFirst()).numDeletedRows);

@@ -175,4 +175,23 @@ for (const impl of stores) {
     assert.deepEqual(swept, { deliveries: 2, attempts: 2 });
     assert.deepEqual((await s.listDeliveries({ limit: 10 })).map((d) => d.id), [ids[2]], 'the open delivery stays');
   });
+
+  it('retention by count: past the newest attempts, those of finished deliveries go; an open delivery keeps all of its own', async (s) => {
+    const [done1, open, done2] = await s.enqueueDeliveries([delivery(1), delivery(2), delivery(3)], T0);
+    const att = (id: number, attempt: number, ok: boolean) => ({ deliveryId: id!, webhookId: null, attempt, startedAt: T0, durationMs: 1, statusCode: ok ? 200 : 500, outcome: ok ? 'ok' as const : 'http' as const, error: null, responseBody: null, remoteAddress: null, url: 'u', requestHeaders: {}, responseHeaders: null });
+    // Attempts in this order: done1's, the open delivery's two (it fails and stays open), done2's.
+    await s.claimDeliveries(T0, 10, T0 + 1000);
+    await s.recordAttempts([{ attempt: att(done1!, 1, true), status: 'delivered', nextAttemptAt: null, webhook: 'healthy' }], T0);
+    await s.recordAttempts([{ attempt: att(open!, 1, false), status: 'failed', nextAttemptAt: T0, webhook: 'failing' }], T0);
+    await s.claimDeliveries(T0, 10, T0 + 1000);
+    await s.recordAttempts([{ attempt: att(open!, 2, false), status: 'failed', nextAttemptAt: T0 + 60_000, webhook: 'failing' }], T0);
+    await s.recordAttempts([{ attempt: att(done2!, 1, true), status: 'delivered', nextAttemptAt: null, webhook: 'healthy' }], T0);
+    // Nothing is old enough for the age cutoff; a cap of 1 leaves done2's attempt and the open delivery's two.
+    assert.deepEqual(await s.sweep(T0 - 1, 1), { deliveries: 0, attempts: 1 });
+    assert.equal((await s.listAttempts(done1!)).length, 0, 'past the cap');
+    assert.equal((await s.listAttempts(open!)).length, 2, 'an open delivery keeps its attempts');
+    assert.equal((await s.listAttempts(done2!)).length, 1, 'the newest attempt');
+    assert.equal((await s.listDeliveries({ limit: 10 })).length, 3, 'the cap deletes attempts, not deliveries');
+    assert.deepEqual(await s.sweep(T0 - 1, 1), { deliveries: 0, attempts: 0 }, 'nothing more to delete');
+  });
 }

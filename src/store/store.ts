@@ -205,7 +205,10 @@ export interface Store extends ReceiverStore, AlertingStore {
   /** Ids of the dead deliveries of a webhook created within [since, until). */
   deadDeliveryIds(webhookId: number, since: number, until: number, limit: number): Promise<number[]>;
   outboxStats(now: number): Promise<OutboxStats>;
-  /** Deletes finished deliveries and attempts older than `before`, and attempts beyond the newest `keepAttempts`. */
+  /**
+   * Deletes finished deliveries and their attempts older than `before`, and the attempts of finished deliveries beyond
+   * the newest `keepAttempts` (an open delivery keeps all of its attempts).
+   */
   sweep(before: number, keepAttempts: number): Promise<{ deliveries: number; attempts: number }>;
 
   /** Raises an alert, or counts it into an open one of the same kind for the same webhook. */

@@ -19,14 +19,17 @@ after(async () => { await s.stop(); });
 
 interface RawResponse { status: number; headers: [string, string][]; body: Buffer; json: any }
 
-/** One HTTP/1.1 request written byte for byte on a socket; the answer is read until the server closes. */
-function rawRequest(url: string, head: string[], body: Buffer = Buffer.alloc(0)): Promise<RawResponse> {
+/**
+ * One HTTP/1.1 request written byte for byte on a socket; the answer is read until the server closes. `framing` is the
+ * body's header line (a Content-Length unless told otherwise, e.g. Transfer-Encoding: chunked with a chunked body).
+ */
+function rawRequest(url: string, head: string[], body: Buffer = Buffer.alloc(0), framing = `Content-Length: ${body.length}\r\n`): Promise<RawResponse> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const sock = net.connect(Number(u.port), u.hostname);
     const chunks: Buffer[] = [];
     sock.on('connect', () => {
-      sock.write(`${head.join('\r\n')}\r\nHost: ${u.host}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+      sock.write(`${head.join('\r\n')}\r\nHost: ${u.host}\r\n${framing}Connection: close\r\n\r\n`);
       sock.end(body);
     });
     sock.on('data', (d: Buffer) => chunks.push(d));
@@ -109,6 +112,46 @@ test('PUT and GET with a query string; a JSON body is kept as sent, not re-seria
   const extra = await rawRequest(flow.catchUrl, [`POST ${flow.path}/extra HTTP/1.1`], Buffer.from('not json'));
   assert.equal(extra.status, 404);
   assert.equal(extra.json.error.type, 'hook_not_found');
+});
+
+test('a GET with a body keeps every byte (Content-Length or chunked); over the limit it answers 413 like a POST', async () => {
+  const flow = await createFlow({ name: 'get-body' });
+  const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => 255 - i));
+  // Twice: the first request of a key goes to Fastify's route; a later one reaches the fast path, which hands it on.
+  for (let i = 0; i < 2; i++) {
+    const r = await rawRequest(flow.catchUrl, [`GET ${flow.path}?i=${i} HTTP/1.1`, 'Content-Type: application/octet-stream'], binary);
+    assert.equal(r.status, 200, r.body.toString());
+    const c = await captureOf(flow.id, r.json.captureId);
+    assert.deepEqual([c.method, c.query, c.size], ['GET', `i=${i}`, 256]);
+    assert.ok(Buffer.from(c.bodyBase64, 'base64').equals(binary), 'all 256 byte values, in order');
+  }
+  // No Content-Type: the body is kept all the same.
+  const plain = await rawRequest(flow.catchUrl, [`GET ${flow.path} HTTP/1.1`], Buffer.from('{"q":1}'));
+  assert.equal(plain.status, 200, plain.body.toString());
+  assert.deepEqual([(await captureOf(flow.id, plain.json.captureId)).body, (await captureOf(flow.id, plain.json.captureId)).contentType], ['{"q":1}', null]);
+  const chunked = await rawRequest(flow.catchUrl, [`GET ${flow.path} HTTP/1.1`, 'Content-Type: text/plain'],
+    Buffer.from('3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n'), 'Transfer-Encoding: chunked\r\n');
+  assert.equal(chunked.status, 200, chunked.body.toString());
+  const cc = await captureOf(flow.id, chunked.json.captureId);
+  assert.deepEqual([cc.method, cc.body, cc.size], ['GET', 'abcdefg', 7]);
+  // Over receiver.body_limit_bytes (2048 here): declared, or only found out while reading a chunked body.
+  const atLimit = await rawRequest(flow.catchUrl, [`GET ${flow.path} HTTP/1.1`], Buffer.alloc(2048, 1));
+  assert.equal(atLimit.status, 200);
+  const over = await rawRequest(flow.catchUrl, [`GET ${flow.path} HTTP/1.1`], Buffer.alloc(2049, 1));
+  const big = Buffer.alloc(3000, 'x');
+  const overChunked = await rawRequest(flow.catchUrl, [`GET ${flow.path} HTTP/1.1`],
+    Buffer.concat([Buffer.from(`${big.length.toString(16)}\r\n`), big, Buffer.from('\r\n0\r\n\r\n')]), 'Transfer-Encoding: chunked\r\n');
+  for (const r of [over, overChunked]) {
+    assert.equal(r.status, 413, r.body.toString());
+    assert.equal(r.json.error.type, 'body_too_large');
+    assert.match(r.json.error.error, /2048 bytes/, 'names the hook limit, as for a POST');
+  }
+  // A GET without a body still captures, with an empty body.
+  const none = await rawRequest(flow.catchUrl, [`GET ${flow.path}?x=1 HTTP/1.1`], Buffer.alloc(0), '');
+  assert.equal(none.status, 200);
+  assert.equal((await captureOf(flow.id, none.json.captureId)).size, 0);
+  const sizes = ((await s.api('GET', `/api/v1/flows/${flow.id}/captures`)).body.captures as any[]).map((c) => c.size);
+  assert.deepEqual(sizes, [0, 2048, 7, 7, 256, 256], 'nothing captured for the two over the limit');
 });
 
 test('the key is unguessable (≥ 128 bits); rotating it retires the old URL with a stable error', async () => {

@@ -24,6 +24,38 @@ function notCaptured(r: Extract<IngressResult, { kind: 'unknown_hook' | 'rate_li
     : new ApiError('rate_limited', `this hook accepts a limited number of requests per second; retry after ${r.retryAfterSec} s`);
 }
 
+/**
+ * The body of a GET, read off Node's request: Fastify treats GET as bodyless (it neither parses nor limits its body),
+ * but a catch hook keeps every request exactly, a GET's body too. The same limit and 413 as a POST's body, checked
+ * the way Fastify checks those: on the declared Content-Length first, then on the bytes as they arrive (chunked).
+ */
+function readGetBody(req: IncomingMessage, limit: number, tooLarge: () => ApiError): Promise<Buffer> {
+  const cl = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] === undefined && (cl === undefined || cl === '0')) return Promise.resolve(Buffer.alloc(0));
+  if (cl !== undefined && Number(cl) > limit) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (err: Error | null) => {
+      req.removeListener('data', onData);
+      req.removeListener('end', onEnd);
+      req.removeListener('error', onError);
+      req.removeListener('close', onClose);
+      if (err) reject(err); else resolve(Buffer.concat(chunks, size));
+    };
+    // Over the limit: answered at once; the rest of the body is read and dropped (the stream keeps flowing).
+    const onData = (c: Buffer) => { size += c.length; if (size > limit) done(tooLarge()); else chunks.push(c); };
+    const onEnd = () => done(null);
+    const onError = (e: Error) => done(Object.assign(e, { statusCode: 400 }));
+    const onClose = () => { if (!req.complete) done(Object.assign(new Error('the request body was cut off'), { statusCode: 400 })); };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+    req.resume();
+  });
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown, extra?: Record<string, string>): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extra });
@@ -33,7 +65,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown, extra?: Re
 /**
  * The catch hooks' fast path, in front of Fastify: a POST, PUT or GET to the exact catch URL of a flow this process
  * has looked up in the last second, with no static response or rate limit of its own, a Content-Type and a
- * Content-Length within the limit (a GET: no body), is read and answered on Node's request directly — Fastify's
+ * Content-Length within the limit (a GET: no body; a GET's body is read by the route, see readGetBody), is read and
+ * answered on Node's request directly — Fastify's
  * routing, request and reply objects, child logger and hooks cost about as much per request as the capture itself.
  * It answers exactly what the route below answers. Anything else (returns false) goes to Fastify.
  */
@@ -97,18 +130,17 @@ export function registerHookRoutes(app: FastifyInstance, ctx: AppContext): void 
     const limit = ctx.config.receiver.body_limit_bytes;
     hooks.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, (_req, body, done) => done(null, body));
     // The app's handler would quote the API's body limit (limits.api_body_bytes); a hook's limit is its own.
+    const tooLarge = () => new ApiError('body_too_large', `the request body is larger than ${limit} bytes, the largest a catch hook accepts (receiver.body_limit_bytes)`);
     hooks.setErrorHandler((err: Error & { code?: string }) => {
-      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-        throw new ApiError('body_too_large', `the request body is larger than ${limit} bytes, the largest a catch hook accepts (receiver.body_limit_bytes)`);
-      }
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') throw tooLarge();
       throw err;
     });
     const handler = async (req: import('fastify').FastifyRequest<{ Params: { key: string } }>, reply: import('fastify').FastifyReply): Promise<unknown> => {
       const key = req.params.key;
       if (!KEY.test(key)) throw new ApiError('hook_not_found', 'no catch hook has this URL; copy the URL from the flow (GET /api/v1/flows/{id})');
+      const body = req.method === 'GET' ? await readGetBody(req.raw, limit, tooLarge) : Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const r = await ctx.ingress.capture(key, {
-        method: req.method, url: req.raw.url ?? req.url, rawHeaders: req.raw.rawHeaders,
-        body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), remoteAddress: req.socket.remoteAddress ?? '',
+        method: req.method, url: req.raw.url ?? req.url, rawHeaders: req.raw.rawHeaders, body, remoteAddress: req.socket.remoteAddress ?? '',
       });
       switch (r.kind) {
         case 'unknown_hook':

@@ -158,3 +158,13 @@ sqliteMigrations['0007_experiment_events'] = {
     await sql`ALTER TABLE experiments ADD COLUMN events_fired INTEGER NOT NULL DEFAULT 0`.execute(db);
   },
 };
+
+sqliteMigrations['0008_runs_by_capture'] = {
+  async up(db: Kysely<any>) {
+    // Receiver retention deletes captures, and a capture's runs go with it (runs.capture_id … ON DELETE CASCADE):
+    // without this index, SQLite finds a deleted capture's runs by scanning every run, once per capture. It also
+    // answers "does this capture still have a run that is not finished?" (src/receiver/retention.ts). Each run
+    // written adds one entry at the end of it (capture ids only grow).
+    await sql`CREATE INDEX runs_capture ON runs (capture_id)`.execute(db);
+  },
+};
