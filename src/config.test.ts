@@ -47,6 +47,8 @@ test('bad configuration says which key and what is wrong', () => {
   // A timeout the lease cannot hold: refused at start rather than cut silently per attempt.
   assert.throws(bad('delivery:\n  timeout_ms: 58000\n'), (e: Error) => e instanceof ConfigError && /delivery\.timeout_ms \(58000\) must be at most 55000.*delivery\.lease_ms/.test(e.message));
   assert.equal(loadConfig({}, { SWITCHYARD_DELIVERY_TIMEOUT_MS: '55000' }).delivery.timeout_ms, 55000);
+  // Only the lease given: the default timeout (15 s) shrinks to fit it.
+  assert.equal(bad('delivery:\n  lease_ms: 1000\n')().delivery.timeout_ms, 800);
   assert.throws(bad('receiver:\n  retention_days: 0\n'), (e: Error) => e instanceof ConfigError && /receiver\.retention_days/.test(e.message));
   assert.throws(bad('receiver:\n  retention_max_captures_per_flow: 50\n'), (e: Error) => e instanceof ConfigError && /receiver\.retention_max_captures_per_flow/.test(e.message) && /100/.test(e.message));
   assert.throws(bad('receiver:\n  retention_days: thirty\n'), (e: Error) => e instanceof ConfigError && /receiver\.retention_days/.test(e.message));

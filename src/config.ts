@@ -286,6 +286,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
   }
   const cfg = result.data;
   const cap = attemptTimeoutCap(cfg.delivery.lease_ms);
+  const timeoutGiven = (raw.delivery as Record<string, unknown> | undefined)?.timeout_ms !== undefined;
+  // A short lease with the default timeout: the default shrinks to fit. A timeout given explicitly is not changed.
+  if (cfg.delivery.timeout_ms > cap && !timeoutGiven) cfg.delivery.timeout_ms = Math.floor(cap);
   if (cfg.delivery.timeout_ms > cap) {
     throw new ConfigError(`delivery.timeout_ms (${cfg.delivery.timeout_ms}) must be at most ${cap}: delivery.lease_ms (${cfg.delivery.lease_ms}) minus ${cfg.delivery.lease_ms - cap} ms, so that an attempt ends before its delivery could be claimed again; lower the timeout or raise delivery.lease_ms`);
   }
