@@ -605,9 +605,12 @@ export class SqlStore extends SqlAlertingStore implements Store {
     });
   }
   async deadDeliveryIds(webhookId: number, since: number, until: number, limit: number): Promise<number[]> {
-    const rows = await this.db.selectFrom('deliveries').select('id').where('webhook_id', '=', webhookId)
-      .where('status', '=', 'dead').where('created_at', '>=', since).where('created_at', '<', until)
-      .orderBy('id').limit(limit).execute();
+    // One per event: a range that holds an event's dead original and its dead redelivery (same event_id) must not
+    // send the event twice. The newest is kept (ids grow with creation): the one sent to the latest URL.
+    const rows = await this.raw<{ id: number }>(
+      `SELECT MAX(id) AS id FROM deliveries
+       WHERE webhook_id = ? AND status = 'dead' AND created_at >= ? AND created_at < ?
+       GROUP BY event_id ORDER BY id LIMIT ?`, [webhookId, since, until, limit]);
     return rows.map((r) => r.id);
   }
   async outboxStats(_now: number): Promise<OutboxStats> {

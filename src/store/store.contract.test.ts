@@ -151,6 +151,27 @@ for (const impl of stores) {
     assert.notEqual((await s.getWebhook(w.id))!.failingSince, null, 'a failure starts the webhook\'s failing run');
   });
 
+  it('bulk redelivery ids: one per event, the newest of its dead deliveries in the range', async (s) => {
+    const w = await s.createWebhook({ url: 'http://a', webhookType: 'DEFAULT', workspaceId: null, name: 'b', mode: 'WORKSPACE', schemes: ['determined'], swSecret: null }, [], T0);
+    const kill = async (now: number) => {
+      const claimed = await s.claimDeliveries(now, 10, now + 1000);
+      await s.recordAttempts(claimed.map((c) => ({
+        attempt: { deliveryId: c.id, webhookId: w.id, attempt: 1, startedAt: now, durationMs: 1, statusCode: 400, outcome: 'http' as const, error: 'HTTP 400', responseBody: null, remoteAddress: null, url: c.url, requestHeaders: {}, responseHeaders: null },
+        status: 'dead' as const, nextAttemptAt: null, webhook: 'failing' as const,
+      })), now);
+    };
+    const [first, second] = await s.enqueueDeliveries([{ ...delivery(1), webhookId: w.id }, { ...delivery(2), webhookId: w.id }], T0);
+    await kill(T0);
+    // The first event's redelivery dies too, and then a redelivery of that redelivery: three dead deliveries of e-1.
+    const [again] = await s.redeliver([first!], T0 + 10);
+    await kill(T0 + 10);
+    const [third] = await s.redeliver([again!], T0 + 20);
+    await kill(T0 + 20);
+    assert.deepEqual(await s.deadDeliveryIds(w.id, T0, T0 + 30, 10), [second, third], 'each event once: e-1 by its newest');
+    assert.deepEqual(await s.deadDeliveryIds(w.id, T0, T0 + 15, 10), [second, again], 'the newest within the range');
+    assert.deepEqual(await s.deadDeliveryIds(w.id, T0, T0 + 30, 1), [second], 'the limit counts events');
+  });
+
   it('alerts coalesce per kind and webhook until acknowledged', async (s) => {
     const a = { kind: 'delivery.dead' as const, severity: 'warning' as const, webhookId: 3, deliveryId: 1, title: 't', message: 'm1' };
     const first = await s.raiseAlert(a, T0);

@@ -200,7 +200,10 @@ export interface Store extends ReceiverStore, AlertingStore {
   findAttempts(f: AttemptFilter): Promise<AttemptRecord[]>;
   /** New deliveries of the same events, to each webhook's current URL (or the original URL if it is gone). */
   redeliver(ids: number[], now: number): Promise<number[]>;
-  /** Ids of the dead deliveries of a webhook created within [since, until). */
+  /**
+   * Ids of the dead deliveries of a webhook created within [since, until), one per event: of an event's dead
+   * deliveries in the range (an original and its redeliveries), the newest.
+   */
   deadDeliveryIds(webhookId: number, since: number, until: number, limit: number): Promise<number[]>;
   outboxStats(now: number): Promise<OutboxStats>;
   /** Deletes finished deliveries and attempts older than `before`, and attempts beyond the newest `keepAttempts`. */
