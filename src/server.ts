@@ -132,6 +132,10 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
       store, clock, log: log.child({ component: 'alerts' }), sendEmail, http: httpClient, baseUrl: config.webhooks.base_url,
       retryScheduleMs: config.alerts.retry_schedule_seconds.map((x) => x * 1000), leaseMs: config.alerts.lease_ms,
     });
+    // The engine's alerts (and their notifications) commit with the attempts that raised them; these events come
+    // after that commit: send the notifications now rather than at the notifier's next poll.
+    engineEvents.on('delivery:dead', () => notifier.wake());
+    engineEvents.on('webhook:disabled', () => notifier.wake());
     let ingress: Ingress;
     const flows = new FlowService(store, clock, () => { ingress.invalidate(); runner.invalidateSecrets(); });
     ingress = new Ingress(store, writes, clock, config.receiver.rate_limit_per_second, runner);

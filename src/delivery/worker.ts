@@ -18,7 +18,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/types.js';
 import { classify, delayAfter, nextWait, parseRetryAfter, policyFor, type RetryPolicy } from '../core/retry.js';
-import type { AttemptResult, ClaimRequest, DeliveryRecord, Store, WebhookRecord } from '../store/store.js';
+import type { AttemptResult, ClaimRequest, DeliveryRecord, RecordOutcome, Store, WebhookRecord } from '../store/store.js';
 import type { Transactor } from '../store/group-commit.js';
 import { standardSecretsOf } from '../sender/webhook-service.js';
 import { senderFailure, type Sender, type SendResult } from './http-sender.js';
@@ -49,7 +49,6 @@ export class DeliveryWorker {
   private readonly inflight = new Map<number, Promise<void>>();
   private readonly perWebhook = new Map<number, number>();
   private results: AttemptResult[] = [];
-  private pendingDead: DeliveryRecord[] = [];
   private flushing: Promise<void> | null = null;
   private loopDone: Promise<void> | null = null;
   private readonly hooks = new Map<number, { w: WebhookRecord | null; until: number }>();
@@ -318,7 +317,6 @@ export class DeliveryWorker {
       deliveryId: d.id, webhookId: d.webhookId, outcome: res.outcome, statusCode: res.statusCode, durationMs: res.durationMs, status: r.status,
     });
     this.results.push(r);
-    if (r.status === 'dead') this.pendingDead.push({ ...d, lastError: res.error });
     this.scheduleFlush();
   }
 
@@ -368,35 +366,42 @@ export class DeliveryWorker {
 
   /**
    * Writes buffered results and, in the same transaction, claims the room they freed: one commit per engine cycle.
-   * One write at a time, so results that finish together commit together.
+   * One write at a time, so results that finish together commit together. The alerts the results raise (a delivery
+   * died, a webhook was disabled) are written by the same transaction (see Store.recordAttempts).
    */
   private async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
     if (this.results.length === 0) return;
     const batch = this.results;
-    const dead = this.pendingDead;
     this.results = [];
-    this.pendingDead = [];
     let full = false;
     this.flushing = this.exclusive(async () => {
       const now = this.o.clock.now();
+      const claim = this.running && this.backlog ? this.claimRequest(now) : null;
+      const wakes = this.wakes;
+      const disableSince = this.o.disableAfterMs > 0 ? now - this.o.disableAfterMs : undefined;
+      let out: RecordOutcome;
       try {
-        const claim = this.running && this.backlog ? this.claimRequest(now) : null;
-        const wakes = this.wakes;
-        const disableSince = this.o.disableAfterMs > 0 ? now - this.o.disableAfterMs : undefined;
-        const out = this.o.writes
+        out = this.o.writes
           ? await this.o.writes.transaction((tx) => tx.recordAttempts(batch, now, disableSince, claim ?? undefined))
           : await this.o.store.recordAttempts(batch, now, disableSince, claim ?? undefined);
-        if (out.claimed?.length) {
-          full = out.claimed.length >= claim!.limit;
-          await this.dispatch(out.claimed, now).catch((e) => {
-            this.o.log.error({ err: e }, 'could not start claimed deliveries; their leases will expire and they will be sent then');
-          });
-        }
-        if (claim) this.noteClaim(out.claimed?.length ?? 0, claim.limit, wakes);
-        await this.raiseAlerts(dead, out.disabledWebhooks, now);
       } catch (e) {
-        this.o.log.error({ err: e }, 'could not record delivery attempts; their leases will expire and they will be sent again');
+        // Nothing of the batch was written (attempts, deliveries' states, alerts): their leases run out and they are
+        // claimed again.
+        this.o.log.error({ err: e, deliveries: batch.length }, 'could not record delivery attempts; their leases will expire and they will be sent again');
+        return;
+      }
+      if (out.claimed?.length) {
+        full = out.claimed.length >= claim!.limit;
+        await this.dispatch(out.claimed, now).catch((e) => {
+          this.o.log.error({ err: e }, 'could not start claimed deliveries; their leases will expire and they will be sent then');
+        });
+      }
+      if (claim) this.noteClaim(out.claimed?.length ?? 0, claim.limit, wakes);
+      try {
+        this.announce(out);
+      } catch (e) {
+        this.o.log.error({ err: e }, 'an engine event listener failed (the attempts and their alerts are recorded)');
       }
     }).finally(() => { this.flushing = null; });
     await this.flushing;
@@ -404,25 +409,16 @@ export class DeliveryWorker {
     if (full || batch.some((r) => r.status === 'failed')) this.wake();
   }
 
-  private async raiseAlerts(dead: DeliveryRecord[], disabled: { id: number; name: string; reason: string }[], now: number): Promise<void> {
-    for (const d of dead) {
-      this.o.events.emit('delivery:dead', { deliveryId: d.id, webhookId: d.webhookId, eventId: d.eventId, error: d.lastError });
-      await this.o.store.raiseAlert({
-        kind: 'delivery.dead', severity: 'warning', webhookId: d.webhookId, deliveryId: d.id,
-        title: d.webhookId === null ? `Delivery to ${d.url} failed` : `Deliveries to webhook ${d.webhookId} are failing`,
-        message: `delivery ${d.id} (event ${d.eventId}) to ${d.url} is dead: ${d.lastError ?? 'unknown error'}. Redeliver it with POST /api/v1/deliveries/${d.id}/redeliver.`,
-      }, now);
+  /** After the commit: what the record changed, for logs, metrics and the alert notifier (engine events). */
+  private announce(out: RecordOutcome): void {
+    for (const d of out.deadDeliveries) {
+      this.o.events.emit('delivery:dead', { deliveryId: d.deliveryId, webhookId: d.webhookId, eventId: d.eventId, error: d.error });
     }
-    for (const w of disabled) {
+    for (const w of out.disabledWebhooks) {
       this.hooks.delete(w.id);
       this.disabledHere.add(w.id);
       this.o.events.emit('webhook:disabled', { webhookId: w.id, name: w.name, reason: w.reason });
       this.o.log.error({ webhookId: w.id, reason: w.reason }, `webhook "${w.name}" disabled`);
-      await this.o.store.raiseAlert({
-        kind: 'webhook.disabled', severity: 'error', webhookId: w.id, deliveryId: null,
-        title: `Webhook "${w.name}" was disabled`,
-        message: `webhook ${w.id} was disabled: ${w.reason}. Its new events wait; fix the endpoint, then POST /api/v1/webhooks/${w.id}/enable.`,
-      }, now);
     }
   }
 

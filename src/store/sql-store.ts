@@ -12,6 +12,7 @@ import type {
 } from './store.js';
 import type { TriggerType, WebhookMode, WebhookType } from '../core/types.js';
 import { SqlAlertingStore, type BoxHolder } from './sql-alerting-store.js';
+import { deadDeliveryAlert, disabledWebhookAlert } from './delivery-alerts.js';
 import type { DirectExec } from './sql-receiver-store.js';
 
 type Row<T> = Selectable<T>;
@@ -481,10 +482,10 @@ export class SqlStore extends SqlAlertingStore implements Store {
     return picked;
   }
   async recordAttempts(results: AttemptResult[], now: number, disableFailingSince?: number, claim?: ClaimRequest): Promise<RecordOutcome> {
-    if (results.length === 0 && !claim) return { disabledWebhooks: [] };
+    if (results.length === 0 && !claim) return { disabledWebhooks: [], deadDeliveries: [] };
     return this.transaction(async (tx) => {
       const self = tx as SqlStore;
-      const out = results.length ? await self.recordIn(results, now, disableFailingSince) : { disabledWebhooks: [] };
+      const out: RecordOutcome = results.length ? await self.recordIn(results, now, disableFailingSince) : { disabledWebhooks: [], deadDeliveries: [] };
       if (claim) out.claimed = await self.claimIn(now, claim.limit, claim.leaseUntil, claim.opts ?? { excludeWebhooks: [] });
       return out;
     });
@@ -493,6 +494,12 @@ export class SqlStore extends SqlAlertingStore implements Store {
   private async recordIn(results: AttemptResult[], now: number, disableFailingSince?: number): Promise<RecordOutcome> {
     {
       const self = this;
+      // What the alerts of deliveries that die need beyond the results (only when one does: nothing more is read on
+      // the way to `delivered` or `failed`).
+      const dying = results.filter((r) => r.status === 'dead');
+      const deadRows = dying.length === 0 ? [] : await self.raw<{ id: number; event_id: string; webhook_id: number | null }>(
+        'SELECT id, event_id, webhook_id FROM deliveries WHERE id IN (SELECT value FROM json_each(?))',
+        [JSON.stringify(dying.map((r) => r.attempt.deliveryId))]);
       // Two statements whatever the batch size (one text each, so prepared once): the rows travel as one JSON array.
       await self.raw(
         `INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt, started_at, duration_ms, status_code, outcome, error,
@@ -547,7 +554,19 @@ export class SqlStore extends SqlAlertingStore implements Store {
           disabled.push({ id: r.id, name: r.name, reason });
         }
       }
-      return { disabledWebhooks: disabled };
+      // The alerts, in this transaction: a crash cannot leave a dead delivery or a disabled webhook without its
+      // alert (and the alert's notifications), and a failure to write them undoes the record (the attempts are sent
+      // again when their leases expire) rather than losing the alert.
+      const dead: RecordOutcome['deadDeliveries'] = [];
+      const byId = new Map(deadRows.map((d) => [d.id, d]));
+      for (const r of dying) {
+        const d = byId.get(r.attempt.deliveryId);
+        if (!d) continue;
+        await self.raiseAlert(deadDeliveryAlert({ id: d.id, eventId: d.event_id, webhookId: d.webhook_id, url: r.attempt.url, error: r.attempt.error }), now);
+        dead.push({ deliveryId: d.id, webhookId: d.webhook_id, eventId: d.event_id, error: r.attempt.error });
+      }
+      for (const w of disabled) await self.raiseAlert(disabledWebhookAlert(w), now);
+      return { disabledWebhooks: disabled, deadDeliveries: dead };
     }
   }
   async releaseDeliveries(ids: number[], now: number): Promise<void> {

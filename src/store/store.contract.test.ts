@@ -172,6 +172,28 @@ for (const impl of stores) {
     assert.deepEqual(await s.deadDeliveryIds(w.id, T0, T0 + 30, 1), [second], 'the limit counts events');
   });
 
+  it('recording attempts raises their alerts in the same transaction, with their notifications', async (s) => {
+    await s.createAlertChannel({ name: 'ops', kind: 'http', config: { url: 'http://alerts', method: 'POST' }, secret: null, filter: null, enabled: true }, T0);
+    const w = await s.createWebhook({ url: 'http://a', webhookType: 'DEFAULT', workspaceId: null, name: 'gone', mode: 'WORKSPACE', schemes: ['determined'], swSecret: null }, [], T0);
+    const [id] = await s.enqueueDeliveries([{ ...delivery(1), webhookId: w.id, url: 'http://a' }], T0);
+    const [c] = await s.claimDeliveries(T0, 10, T0 + 1000);
+    const gone = {
+      attempt: { deliveryId: c!.id, webhookId: w.id, attempt: 1, startedAt: T0, durationMs: 1, statusCode: 410, outcome: 'http' as const, error: 'HTTP 410', responseBody: null, remoteAddress: null, url: 'http://a', requestHeaders: {}, responseHeaders: null },
+      status: 'dead' as const, nextAttemptAt: null, webhook: { disable: 'the endpoint answered 410 Gone' },
+    };
+    // A transaction that does not commit (a crash, say) leaves neither the record nor the alerts.
+    await assert.rejects(s.transaction(async (tx) => { await tx.recordAttempts([gone], T0); throw new Error('no commit'); }));
+    assert.equal((await s.getDelivery(id!))!.status, 'delivering');
+    assert.deepEqual(await s.listAlerts({ limit: 10 }), []);
+    const out = await s.recordAttempts([gone], T0);
+    assert.deepEqual(out.deadDeliveries, [{ deliveryId: id, webhookId: w.id, eventId: 'e-1', error: 'HTTP 410' }]);
+    assert.deepEqual(out.disabledWebhooks.map((x) => x.id), [w.id]);
+    const alerts = await s.listAlerts({ limit: 10 });
+    assert.deepEqual(alerts.map((a) => [a.kind, a.webhookId, a.deliveryId]).sort(), [['delivery.dead', w.id, id], ['webhook.disabled', w.id, null]]);
+    assert.match(alerts.find((a) => a.kind === 'delivery.dead')!.message, new RegExp(`^delivery ${id} \\(event e-1\\) to http://a is dead: HTTP 410`));
+    assert.equal((await s.listAlertNotifications(alerts.map((a) => a.id))).length, 2, 'one notification per alert for the channel');
+  });
+
   it('alerts coalesce per kind and webhook until acknowledged', async (s) => {
     const a = { kind: 'delivery.dead' as const, severity: 'warning' as const, webhookId: 3, deliveryId: 1, title: 't', message: 'm1' };
     const first = await s.raiseAlert(a, T0);

@@ -125,6 +125,8 @@ export type AlertInput = Pick<AlertRecord, 'kind' | 'severity' | 'webhookId' | '
 /** What recording attempts changed beyond the deliveries themselves. */
 export interface RecordOutcome {
   disabledWebhooks: { id: number; name: string; reason: string }[];
+  /** Deliveries the record made dead (each with its delivery.dead alert raised in the same transaction). */
+  deadDeliveries: { deliveryId: number; webhookId: number | null; eventId: string; error: string | null }[];
   /** What the same transaction claimed, when recordAttempts was asked to (`claim`). */
   claimed?: DeliveryRecord[];
 }
@@ -188,8 +190,10 @@ export interface Store extends ReceiverStore, AlertingStore {
   claimDeliveries(now: number, limit: number, leaseUntil: number, opts?: ClaimOptions): Promise<DeliveryRecord[]>;
   /**
    * Records attempts and moves their deliveries on, in one write; tracks each webhook's run of failures and
-   * disables a webhook whose failures began at or before `disableFailingSince` (or that answered 410). With `claim`,
-   * then claims as claimDeliveries would (after the webhooks were disabled), in the same transaction.
+   * disables a webhook whose failures began at or before `disableFailingSince` (or that answered 410). In the same
+   * transaction it raises the alerts this causes (see delivery-alerts.ts): `delivery.dead` for each delivery that
+   * died, `webhook.disabled` for each webhook it disabled, with their notifications. With `claim`, then claims as
+   * claimDeliveries would (after the webhooks were disabled), in the same transaction.
    */
   recordAttempts(results: AttemptResult[], now: number, disableFailingSince?: number, claim?: ClaimRequest): Promise<RecordOutcome>;
   /** Hands leased deliveries back (shutdown). */

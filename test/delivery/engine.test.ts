@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSink, startTestServer, type Sink, type TestServer, until } from '../helpers/harness.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { SqlStore } from '../../src/store/sql-store.js';
 
 const COMPLETED = [{ triggerType: 'TRIGGER_TYPE_EXPERIMENT_STATE_CHANGE', condition: { state: 'COMPLETED' } }];
 
@@ -92,6 +93,38 @@ test('a 503 follows the default schedule; 410 Gone disables the webhook and rais
     assert.equal((await t.s.api('POST', `/api/v1/webhooks/${id}/enable`)).status, 200);
     await sink.waitFor(3);
     await until(async () => (await t.deliveries('?status=delivered')).length === 1, 'delivered after enable');
+  } finally {
+    await t.close();
+  }
+});
+
+test('a dead delivery and its alert commit together: when the alert cannot be written, the attempt is not recorded either, and is sent again', async (tc) => {
+  const t = await env();
+  // The alert's write fails once (a full disk, say): the attempts recorded with it must not commit without it.
+  const proto = SqlStore.prototype as unknown as { raiseAlert: (...a: unknown[]) => Promise<unknown> };
+  const raiseAlert = proto.raiseAlert;
+  let failures = 0;
+  proto.raiseAlert = async function (this: unknown, ...a: unknown[]) {
+    if (failures++ === 0) throw new Error('disk I/O error');
+    return raiseAlert.apply(this, a);
+  };
+  tc.after(() => { proto.raiseAlert = raiseAlert; });
+  try {
+    const { sink } = await t.hook();
+    sink.respond(400);
+    await t.fire();
+    await sink.waitFor(1);
+    await until(() => failures > 0, 'the alert write to fail');
+    await new Promise((r) => setTimeout(r, 50));
+    const [d] = await t.deliveries();
+    assert.equal(d.status, 'delivering', 'not dead without its alert: the record was undone, the lease stands');
+    assert.deepEqual((await t.s.api('GET', '/api/v1/alerts')).body.alerts, []);
+    // The lease runs out: sent again, dead, and alerted this time.
+    t.tick(t.s.running.ctx.config.delivery.lease_ms + 1);
+    await sink.waitFor(2);
+    await until(async () => (await t.deliveries('?status=dead')).length === 1, 'dead after the second attempt');
+    const alerts = (await t.s.api('GET', '/api/v1/alerts')).body.alerts;
+    assert.deepEqual(alerts.map((a: any) => [a.kind, a.deliveryId, a.count]), [['delivery.dead', d.id, 1]]);
   } finally {
     await t.close();
   }
