@@ -1,6 +1,7 @@
 /**
  * Starting and stopping Switchyard: opens the store, settles the signing key and the first admin token, starts the
- * delivery worker and the HTTP server. `stop()` undoes it all in reverse order.
+ * delivery worker and the HTTP server. `stop()` first stops the API, the delivery engine and the flow runner together
+ * (one grace period for what is in flight), then closes the rest.
  */
 import { randomBytes } from 'node:crypto';
 import pino, { type Logger } from 'pino';
@@ -161,9 +162,13 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
         if (stopped) return;
         stopped = true;
         sweeper.stop();
-        await app.close();
-        await worker.stop(d.shutdown_grace_ms);
-        await runner.stop(d.shutdown_grace_ms);
+        // New API requests are refused from here on (503) while those in progress finish; the engine and the runner
+        // stop claiming now, not once the API has drained, and share one grace period: attempts and runs in flight
+        // have `shutdown_grace_ms` to finish, then the engine aborts its attempts and both hand the rest back. A
+        // request in progress that enqueues deliveries meanwhile leaves them pending for the next start.
+        const apiClosed = app.close();
+        await Promise.all([worker.stop(d.shutdown_grace_ms), runner.stop(d.shutdown_grace_ms)]);
+        await apiClosed;
         await notifier.stop();
         await codeRunner.close();
         sendEmail.close();

@@ -312,6 +312,9 @@ export class DeliveryWorker {
     } catch (e) {
       res = senderFailure(String(e), this.o.clock.now());
     }
+    // Aborted at shutdown and handed back (stop()): the abort is no outcome of the endpoint's, and the delivery is
+    // no longer this engine's to record.
+    if (this.abandoned.has(d.id)) return;
     const r = this.decide(d, w, res);
     this.o.events.emit('delivery:attempt', {
       deliveryId: d.id, webhookId: d.webhookId, outcome: res.outcome, statusCode: res.statusCode, durationMs: res.durationMs, status: r.status,
@@ -341,26 +344,27 @@ export class DeliveryWorker {
       remoteAddress: res.remoteAddress, url: d.url, requestHeaders: res.requestHeaders, responseHeaders: res.responseHeaders,
     };
     const verdict = classify(policy, res.statusCode, res.outcome === 'refused');
-    if (verdict === 'success') return { attempt, status: 'delivered', nextAttemptAt: null, webhook: 'healthy' };
+    const leaseUntil = d.leaseUntil;
+    if (verdict === 'success') return { attempt, status: 'delivered', nextAttemptAt: null, webhook: 'healthy', leaseUntil };
     // Failures only (a child logger per attempt costs more than the attempt's bookkeeping on the hot path).
     const log = this.o.log.child({ deliveryId: d.id, webhookId: d.webhookId, eventId: d.eventId, attempt: n });
     switch (verdict) {
       case 'gone':
         log.warn({ statusCode: 410 }, 'endpoint answered 410 Gone: disabling the webhook');
-        return { attempt, status: 'dead', nextAttemptAt: null, webhook: { disable: 'the endpoint answered 410 Gone' } };
+        return { attempt, status: 'dead', nextAttemptAt: null, webhook: { disable: 'the endpoint answered 410 Gone' }, leaseUntil };
       case 'retry': {
         const wait = delayAfter(policy, n, this.random());
         if (wait !== null) {
           const ms = nextWait(wait, parseRetryAfter(res.retryAfter ?? undefined, this.o.clock.now()));
           log.info({ error: res.error, retryInMs: ms }, 'delivery attempt failed; will retry');
-          return { attempt, status: 'failed', nextAttemptAt: this.o.clock.now() + ms, webhook: 'failing' };
+          return { attempt, status: 'failed', nextAttemptAt: this.o.clock.now() + ms, webhook: 'failing', leaseUntil };
         }
         log.error({ error: res.error, attempts: n, policy: policy.name }, 'failed to deliver webhook: retries exhausted');
-        return { attempt, status: 'dead', nextAttemptAt: null, webhook: 'failing' };
+        return { attempt, status: 'dead', nextAttemptAt: null, webhook: 'failing', leaseUntil };
       }
       case 'final':
         log.error({ error: res.error, statusCode: res.statusCode }, 'failed to deliver webhook: final error, not retried');
-        return { attempt, status: 'dead', nextAttemptAt: null, webhook: 'failing' };
+        return { attempt, status: 'dead', nextAttemptAt: null, webhook: 'failing', leaseUntil };
     }
   }
 
@@ -435,7 +439,16 @@ export class DeliveryWorker {
     }
   }
 
-  /** Stops claiming; lets attempts in flight finish for up to `graceMs`, then hands the rest back. */
+  /** Deliveries whose attempts stop() aborted and handed back: whatever their sends return is dropped. */
+  private readonly abandoned = new Set<number>();
+
+  /**
+   * Stops claiming; lets attempts in flight finish (and be recorded) for up to `graceMs`. Then aborts those still in
+   * flight (Sender.destroy: their connections are dropped; nothing waits for their answers, so the process can end
+   * now), hands their deliveries back (pending, or failed if they had attempts before; due now: the next start sends
+   * them again) and drops what their sends return, so no late result is written over a handed-back row. Results
+   * already in hand are recorded before it returns.
+   */
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.running) return;
     this.running = false;
@@ -445,6 +458,23 @@ export class DeliveryWorker {
     const timeout = new Promise<void>((r) => { timer = setTimeout(r, graceMs); });
     await Promise.race([this.idle(), timeout]);
     clearTimeout(timer);
-    await this.o.store.releaseDeliveries([...this.inflight.keys()], this.o.clock.now());
+    const left = [...this.inflight.keys()];
+    if (left.length > 0) {
+      for (const id of left) this.abandoned.add(id);
+      this.o.log.warn({ deliveries: left.length, graceMs }, 'shutdown grace period ran out: aborting the attempts still in flight; their deliveries are sent again at the next start');
+      await this.o.sender.destroy(`aborted: the server shut down before the endpoint answered (delivery.shutdown_grace_ms ${graceMs} ran out)`)
+        .catch((e) => this.o.log.error({ err: e }, 'could not abort the attempts in flight'));
+      try {
+        await this.o.store.releaseDeliveries(left, this.o.clock.now());
+      } catch (e) {
+        this.o.log.error({ err: e, deliveries: left }, 'could not hand back the deliveries in flight; they will be claimed when their leases expire');
+      }
+      // Their sends end now (the sender resolved them); a sender that does not is not waited for beyond a second.
+      let t2: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all([...this.inflight.values()]), new Promise<void>((r) => { t2 = setTimeout(r, 1000); })]);
+      clearTimeout(t2);
+    }
+    // Attempts that finished within the grace period and are not recorded yet: recorded now, before the store closes.
+    while (this.flushing || this.results.length > 0) await this.flush();
   }
 }

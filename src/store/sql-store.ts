@@ -496,10 +496,12 @@ export class SqlStore extends SqlAlertingStore implements Store {
       const self = this;
       // What the alerts of deliveries that die need beyond the results (only when one does: nothing more is read on
       // the way to `delivered` or `failed`).
+      // Read under the same condition as the UPDATE below: an alert only for a delivery the record does move on.
       const dying = results.filter((r) => r.status === 'dead');
       const deadRows = dying.length === 0 ? [] : await self.raw<{ id: number; event_id: string; webhook_id: number | null }>(
-        'SELECT id, event_id, webhook_id FROM deliveries WHERE id IN (SELECT value FROM json_each(?))',
-        [JSON.stringify(dying.map((r) => r.attempt.deliveryId))]);
+        `SELECT d.id, d.event_id, d.webhook_id FROM deliveries d JOIN json_each(?) AS j ON d.id = j.value->>0
+         WHERE d.status = 'delivering' AND (j.value->>1 IS NULL OR d.lease_until = j.value->>1)`,
+        [JSON.stringify(dying.map((r) => [r.attempt.deliveryId, r.leaseUntil ?? null]))]);
       // Two statements whatever the batch size (one text each, so prepared once): the rows travel as one JSON array.
       await self.raw(
         `INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt, started_at, duration_ms, status_code, outcome, error,
@@ -510,12 +512,16 @@ export class SqlStore extends SqlAlertingStore implements Store {
           a.deliveryId, a.webhookId, a.attempt, a.startedAt, a.durationMs, a.statusCode, a.outcome, a.error, a.responseBody,
           a.remoteAddress, a.url, JSON.stringify(a.requestHeaders), a.responseHeaders ? JSON.stringify(a.responseHeaders) : null,
         ]))]);
+      // Every attempt goes to the log (above); its delivery moves on only if it is still delivering under the lease
+      // the attempt was made under. A late result (the delivery was handed back at shutdown, or its lease expired and
+      // it was claimed again) must not overwrite what the row says now.
       await self.raw(
         `UPDATE deliveries SET status = j.value->>1, attempts = j.value->>2, lease_until = NULL, last_status = j.value->>3,
            last_error = j.value->>4, updated_at = ?, next_attempt_at = COALESCE(j.value->>5, deliveries.next_attempt_at)
-         FROM json_each(?) AS j WHERE deliveries.id = j.value->>0`,
+         FROM json_each(?) AS j WHERE deliveries.id = j.value->>0 AND deliveries.status = 'delivering'
+           AND (j.value->>6 IS NULL OR deliveries.lease_until = j.value->>6)`,
         [now, JSON.stringify(results.map((r) => [
-          r.attempt.deliveryId, r.status, r.attempt.attempt, r.attempt.statusCode, r.attempt.error, r.nextAttemptAt,
+          r.attempt.deliveryId, r.status, r.attempt.attempt, r.attempt.statusCode, r.attempt.error, r.nextAttemptAt, r.leaseUntil ?? null,
         ]))]);
       // Each webhook's run of failures: cleared by any success, started by the first failure after one.
       const healthy = new Set<number>();

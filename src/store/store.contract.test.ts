@@ -128,6 +128,28 @@ for (const impl of stores) {
     assert.deepEqual((await s.listDeliveries({ limit: 10, status: 'failed' })).map((d) => d.eventId), ['e-2']);
   });
 
+  it('a result that comes back after its delivery was handed back or claimed again is logged but moves nothing', async (s) => {
+    const [id] = await s.enqueueDeliveries([delivery(1)], T0);
+    const result = (leaseUntil: number, status: 'delivered' | 'dead') => ({
+      attempt: { deliveryId: id!, webhookId: null, attempt: 1, startedAt: T0, durationMs: 1, statusCode: status === 'delivered' ? 200 : 400, outcome: status === 'delivered' ? 'ok' as const : 'http' as const, error: null, responseBody: null, remoteAddress: null, url: 'http://x/1', requestHeaders: {}, responseHeaders: null },
+      status, nextAttemptAt: null, webhook: 'failing' as const, leaseUntil,
+    });
+    const [c1] = await s.claimDeliveries(T0, 10, T0 + 1000);
+    await s.releaseDeliveries([id!], T0 + 1);
+    await s.recordAttempts([result(c1!.leaseUntil!, 'dead')], T0 + 2);
+    const released = (await s.getDelivery(id!))!;
+    assert.deepEqual([released.status, released.attempts, released.leaseUntil], ['pending', 0, null], 'the handed-back row stands');
+    assert.equal((await s.listAttempts(id!)).length, 1, 'the attempt is in the log');
+    assert.deepEqual(await s.listAlerts({ limit: 10 }), [], 'no alert for a delivery that did not die');
+    const [c2] = await s.claimDeliveries(T0 + 3, 10, T0 + 1003);
+    const [c3] = await s.claimDeliveries(T0 + 1003, 10, T0 + 2003);
+    assert.notEqual(c3!.leaseUntil, c2!.leaseUntil);
+    await s.recordAttempts([result(c2!.leaseUntil!, 'delivered')], T0 + 1004);
+    assert.deepEqual([(await s.getDelivery(id!))!.status, (await s.getDelivery(id!))!.leaseUntil], ['delivering', c3!.leaseUntil], 'the newer lease stands');
+    await s.recordAttempts([result(c3!.leaseUntil!, 'delivered')], T0 + 1005);
+    assert.equal((await s.getDelivery(id!))!.status, 'delivered', 'the current lease\'s result is recorded');
+  });
+
   it('savepoints: a failing operation inside a transaction rolls back alone', async (s) => {
     await s.transaction(async (tx) => {
       await tx.savepoint(async () => { await tx.createWorkspace('kept', T0); });

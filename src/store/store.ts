@@ -100,6 +100,13 @@ export interface AttemptResult {
   nextAttemptAt: number | null;
   /** What the attempt says about its webhook: it works, it fails, or it must be disabled now (410 Gone). */
   webhook: 'healthy' | 'failing' | { disable: string };
+  /**
+   * The lease the attempt was made under (the delivery's lease_until when claimed or handed off). The record moves
+   * the delivery on only while it is still `delivering` under this lease (any lease, if not given): a result that
+   * comes back after the delivery was handed back, claimed again or ended otherwise is kept in the attempt log but
+   * changes nothing.
+   */
+  leaseUntil?: number | null;
 }
 export interface DeliveryFilter {
   webhookId?: number; status?: DeliveryStatus; eventType?: string; since?: number; until?: number;
