@@ -1,6 +1,7 @@
 /**
  * Starting and stopping Switchyard: opens the store, settles the signing key and the first admin token, starts the
- * delivery worker and the HTTP server. `stop()` undoes it all in reverse order.
+ * delivery worker and the HTTP server. `stop()` first stops the API, the delivery engine and the flow runner together
+ * (one grace period for what is in flight), then closes the rest.
  */
 import { randomBytes } from 'node:crypto';
 import pino, { type Logger } from 'pino';
@@ -134,6 +135,10 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
       store, clock, log: log.child({ component: 'alerts' }), sendEmail, http: httpClient, baseUrl: config.webhooks.base_url,
       retryScheduleMs: config.alerts.retry_schedule_seconds.map((x) => x * 1000), leaseMs: config.alerts.lease_ms,
     });
+    // The engine's alerts (and their notifications) commit with the attempts that raised them; these events come
+    // after that commit: send the notifications now rather than at the notifier's next poll.
+    engineEvents.on('delivery:dead', () => notifier.wake());
+    engineEvents.on('webhook:disabled', () => notifier.wake());
     let ingress: Ingress;
     const flows = new FlowService(store, clock, () => { ingress.invalidate(); runner.invalidateSecrets(); });
     ingress = new Ingress(store, writes, clock, config.receiver.rate_limit_per_second, runner);
@@ -166,9 +171,13 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
         stopped = true;
         sweeper.stop();
         await receiverRetention.stop();
-        await app.close();
-        await worker.stop(d.shutdown_grace_ms);
-        await runner.stop(d.shutdown_grace_ms);
+        // New API requests are refused from here on (503) while those in progress finish; the engine and the runner
+        // stop claiming now, not once the API has drained, and share one grace period: attempts and runs in flight
+        // have `shutdown_grace_ms` to finish, then the engine aborts its attempts and both hand the rest back. A
+        // request in progress that enqueues deliveries meanwhile leaves them pending for the next start.
+        const apiClosed = app.close();
+        await Promise.all([worker.stop(d.shutdown_grace_ms), runner.stop(d.shutdown_grace_ms)]);
+        await apiClosed;
         await notifier.stop();
         await codeRunner.close();
         sendEmail.close();

@@ -81,7 +81,14 @@ export function senderFailure(error: string, startedAt: number): SendResult {
 /** What the engine and the webhook service send through: `HttpSender` here, or `ThreadedHttpSender` (send-thread.ts). */
 export interface Sender {
   send(req: OutboundRequest): Promise<SendResult>;
+  /** Closes the connections once the requests in flight have ended (graceful: waits for them). */
   close(): Promise<void>;
+  /**
+   * Shutdown once its grace period ran out: ends every request in flight now (each send resolves at once as a failed
+   * attempt, outcome `other`, error `reason`) and destroys the connections. Sends after it fail the same way; close()
+   * after it returns at once.
+   */
+  destroy(reason: string): Promise<void>;
 }
 
 export class HttpSender implements Sender {
@@ -89,6 +96,7 @@ export class HttpSender implements Sender {
   /** The address each origin's sockets connected to, as the guard let them. */
   private readonly remote = new Map<string, string>();
   private readonly bodyCap: number;
+  private destroyed: string | null = null;
 
   constructor(private readonly opts: HttpSenderOptions) {
     this.bodyCap = opts.responseBodyBytes ?? 16 * 1024;
@@ -156,6 +164,9 @@ export class HttpSender implements Sender {
         retryAfter: r.retryAfter, requestHeaders, remoteAddress, startedAt, durationMs: Math.round(performance.now() - t0),
       };
     };
+    if (this.destroyed !== null) {
+      return done({ outcome: 'other', statusCode: null, error: this.destroyed, responseBody: null, responseHeaders: null, retryAfter: null });
+    }
     const pre = checkUrl(this.opts.policy, req.url);
     if (!pre.ok || target === null) {
       return done({ outcome: 'refused', statusCode: null, error: pre.ok ? `invalid URL ${req.url}` : pre.reason, responseBody: null, responseHeaders: null, retryAfter: null });
@@ -234,7 +245,20 @@ export class HttpSender implements Sender {
   }
 
   async close(): Promise<void> {
+    if (this.destroyed !== null) return;
     await this.dispatcher.close();
+  }
+
+  async destroy(reason: string): Promise<void> {
+    if (this.destroyed !== null) return;
+    this.destroyed = reason;
+    // Every request in flight is watched (its deadline): abort each with the reason, so its send resolves now with
+    // that error; then undici's destroy (not the graceful close, which would wait for the answers) drops the
+    // sockets and fails whatever still waited for one.
+    const err = new AttemptAborted(reason);
+    for (const x of [...this.deadlines]) x.abort(err);
+    this.deadlines.clear();
+    await this.dispatcher.destroy(err).catch(() => {});
   }
 }
 
@@ -251,6 +275,11 @@ function triedAddress(e: unknown): string | null {
   const err = e as { address?: unknown; cause?: { address?: unknown; errors?: { address?: unknown }[] } };
   const a = err.address ?? err.cause?.address ?? err.cause?.errors?.[0]?.address;
   return typeof a === 'string' ? a : null;
+}
+
+/** The reason an attempt is aborted by destroy() (shutdown): outcome `other`, the reason as its error. */
+class AttemptAborted extends Error {
+  override readonly name = 'AttemptAborted';
 }
 
 /** Sorts a transport failure into the attempt log's error classes. */

@@ -25,7 +25,7 @@ export interface SendThreadConfig {
 }
 
 interface ThreadRequest extends OutboundRequest { timestampSec: number }
-type ToThread = { t: 'send'; key: string | null; json: string } | { t: 'close' };
+type ToThread = { t: 'send'; key: string | null; json: string } | { t: 'close' } | { t: 'destroy'; reason: string };
 type FromThread = { t: 'results'; json: string } | { t: 'closed' };
 
 /** Heap limits of the sending thread (old and young generation), in MB: it keeps only what is in flight. */
@@ -84,7 +84,7 @@ export class ThreadedHttpSender implements Sender {
 
   send(req: OutboundRequest): Promise<SendResult> {
     const startedAt = this.opts.clock.now();
-    if (this.closing) return Promise.resolve(senderFailure('the sender is shutting down', startedAt));
+    if (this.closing) return Promise.resolve(senderFailure(this.destroyed ?? 'the sender is shutting down', startedAt));
     const id = this.nextId++;
     this.outbox.push([id, { ...req, timestampSec: req.timestampSec ?? Math.floor(startedAt / 1000) }]);
     if (!this.scheduled) {
@@ -120,7 +120,38 @@ export class ThreadedHttpSender implements Sender {
     await closed;
     await w.terminate();
   }
+
+  private destroyed: string | null = null;
+
+  async destroy(reason: string): Promise<void> {
+    if (this.destroyed !== null) return;
+    this.destroyed = reason;
+    this.closing = true;
+    this.outbox = [];
+    // The engine does not wait on the thread: every attempt in flight ends here, now; what the thread answers for
+    // them later finds nothing pending and is ignored.
+    const lost = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of lost) p.resolve(senderFailure(reason, p.startedAt));
+    const w = this.worker;
+    if (!w) return;
+    this.worker = null;
+    const closed = new Promise<void>((resolve) => {
+      w.on('message', (m: FromThread) => { if (m.t === 'closed') resolve(); });
+      w.once('exit', () => resolve());
+    });
+    w.ref();
+    // The thread aborts its requests and destroys its connections (HttpSender.destroy); ended anyway if it does not
+    // say so within a second.
+    w.postMessage({ t: 'destroy', reason } satisfies ToThread);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise<void>((r) => { timer = setTimeout(r, DESTROY_WAIT_MS); })]);
+    clearTimeout(timer);
+    await w.terminate();
+  }
 }
+
+const DESTROY_WAIT_MS = 1000;
 
 function runThread(cfg: SendThreadConfig): void {
   const port = parentPort!;
@@ -143,8 +174,9 @@ function runThread(cfg: SendThreadConfig): void {
     if (!scheduled) { scheduled = true; setImmediate(flush); }
   };
   port.on('message', (m: ToThread) => {
-    if (m.t === 'close') {
-      void sender.close().catch(() => {}).then(() => { port.postMessage({ t: 'closed' } satisfies FromThread); port.close(); });
+    if (m.t === 'close' || m.t === 'destroy') {
+      const closing = m.t === 'close' ? sender.close() : sender.destroy(m.reason);
+      void closing.catch(() => {}).then(() => { port.postMessage({ t: 'closed' } satisfies FromThread); port.close(); });
       return;
     }
     if (m.key !== null) key = m.key;

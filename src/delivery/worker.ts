@@ -13,12 +13,13 @@
  *
  * Fairness: each webhook has at most `maxConcurrency` requests in flight (default `perWebhookConcurrency`), so one
  * slow endpoint cannot take the others' slots; a FIFO webhook has one, and the store hands out only its oldest open
- * delivery. Paused and disabled webhooks are not claimed: their deliveries wait.
+ * delivery. Paused and disabled webhooks are not claimed: their deliveries wait. Deleted webhooks' deliveries are
+ * never sent (see Store.deleteWebhook).
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../core/types.js';
 import { classify, delayAfter, nextWait, parseRetryAfter, policyFor, type RetryPolicy } from '../core/retry.js';
-import type { AttemptResult, ClaimRequest, DeliveryRecord, Store, WebhookRecord } from '../store/store.js';
+import type { AttemptResult, ClaimRequest, DeliveryRecord, RecordOutcome, Store, WebhookRecord } from '../store/store.js';
 import type { Transactor } from '../store/group-commit.js';
 import { standardSecretsOf } from '../sender/webhook-service.js';
 import { senderFailure, type Sender, type SendResult } from './http-sender.js';
@@ -50,7 +51,6 @@ export class DeliveryWorker {
   private readonly inflight = new Map<number, Promise<void>>();
   private readonly perWebhook = new Map<number, number>();
   private results: AttemptResult[] = [];
-  private pendingDead: DeliveryRecord[] = [];
   private flushing: Promise<void> | null = null;
   private loopDone: Promise<void> | null = null;
   private readonly hooks = new Map<number, { w: WebhookRecord | null; until: number }>();
@@ -134,8 +134,7 @@ export class DeliveryWorker {
     }
   }
 
-  private limitOf(w: WebhookRecord | null): number {
-    if (!w) return Infinity;
+  private limitOf(w: WebhookRecord): number {
     if (w.fifo) return 1;
     return w.maxConcurrency ?? this.o.perWebhookConcurrency;
   }
@@ -199,15 +198,16 @@ export class DeliveryWorker {
     const overflow: number[] = [];
     for (const d of batch) {
       const w = d.webhookId === null ? null : hooks.get(d.webhookId) ?? null;
-      if (d.webhookId !== null) {
-        // Only when a webhook's settings were not cached at claim time (e.g. FIFO, or a lower maxConcurrency).
-        const n = this.perWebhook.get(d.webhookId) ?? 0;
-        if (n >= this.limitOf(w)) { overflow.push(d.id); continue; }
-        this.perWebhook.set(d.webhookId, n + 1);
-      }
+      // Its webhook was deleted after the claim: not sent. Handed back, the next claim ends it (see deleteWebhook).
+      if (d.webhookId === null || !w) { overflow.push(d.id); continue; }
+      // Only when a webhook's settings were not cached at claim time (e.g. FIFO, or a lower maxConcurrency).
+      const n = this.perWebhook.get(d.webhookId) ?? 0;
+      if (n >= this.limitOf(w)) { overflow.push(d.id); continue; }
+      this.perWebhook.set(d.webhookId, n + 1);
       this.send(d, w);
     }
-    // Claimed beyond a webhook's room in this batch: hand back at once, due now, for the next claim.
+    // Claimed beyond a webhook's room in this batch (or of a deleted webhook): hand back at once, due now, for the
+    // next claim.
     if (overflow.length) {
       await this.o.store.releaseDeliveries(overflow, now);
       this.wake();
@@ -216,7 +216,7 @@ export class DeliveryWorker {
   }
 
   /** Sends a delivery whose slot of its webhook is already counted in `perWebhook`. */
-  private send(d: DeliveryRecord, w: WebhookRecord | null): void {
+  private send(d: DeliveryRecord, w: WebhookRecord): void {
     // A freed slot needs no wake-up: the attempt's result is recorded by a flush, which claims again.
     const p = this.attempt(d, w).finally(() => {
       this.inflight.delete(d.id);
@@ -302,7 +302,7 @@ export class DeliveryWorker {
     };
   }
 
-  private async attempt(d: DeliveryRecord, w: WebhookRecord | null): Promise<void> {
+  private async attempt(d: DeliveryRecord, w: WebhookRecord): Promise<void> {
     let res: SendResult;
     try {
       res = await this.o.sender.send({
@@ -314,12 +314,14 @@ export class DeliveryWorker {
     } catch (e) {
       res = senderFailure(String(e), this.o.clock.now());
     }
+    // Aborted at shutdown and handed back (stop()): the abort is no outcome of the endpoint's, and the delivery is
+    // no longer this engine's to record.
+    if (this.abandoned.has(d.id)) return;
     const r = this.decide(d, w, res);
     this.o.events.emit('delivery:attempt', {
       deliveryId: d.id, webhookId: d.webhookId, outcome: res.outcome, statusCode: res.statusCode, durationMs: res.durationMs, status: r.status,
     });
     this.results.push(r);
-    if (r.status === 'dead') this.pendingDead.push({ ...d, lastError: res.error });
     this.scheduleFlush();
   }
 
@@ -344,60 +346,68 @@ export class DeliveryWorker {
       remoteAddress: res.remoteAddress, url: d.url, requestHeaders: res.requestHeaders, responseHeaders: res.responseHeaders,
     };
     const verdict = classify(policy, res.statusCode, res.outcome === 'refused');
-    if (verdict === 'success') return { attempt, status: 'delivered', nextAttemptAt: null, webhook: 'healthy' };
+    const leaseUntil = d.leaseUntil;
+    if (verdict === 'success') return { attempt, status: 'delivered', nextAttemptAt: null, webhook: 'healthy', leaseUntil };
     // Failures only (a child logger per attempt costs more than the attempt's bookkeeping on the hot path).
     const log = this.o.log.child({ deliveryId: d.id, webhookId: d.webhookId, eventId: d.eventId, attempt: n });
     switch (verdict) {
       case 'gone':
         log.warn({ statusCode: 410 }, 'endpoint answered 410 Gone: disabling the webhook');
-        return { attempt, status: 'dead', nextAttemptAt: null, webhook: { disable: 'the endpoint answered 410 Gone' } };
+        return { attempt, status: 'dead', nextAttemptAt: null, webhook: { disable: 'the endpoint answered 410 Gone' }, leaseUntil };
       case 'retry': {
         const wait = delayAfter(policy, n, this.random());
         if (wait !== null) {
           const ms = nextWait(wait, parseRetryAfter(res.retryAfter ?? undefined, this.o.clock.now()));
           log.info({ error: res.error, retryInMs: ms }, 'delivery attempt failed; will retry');
-          return { attempt, status: 'failed', nextAttemptAt: this.o.clock.now() + ms, webhook: 'failing' };
+          return { attempt, status: 'failed', nextAttemptAt: this.o.clock.now() + ms, webhook: 'failing', leaseUntil };
         }
         log.error({ error: res.error, attempts: n, policy: policy.name }, 'failed to deliver webhook: retries exhausted');
-        return { attempt, status: 'dead', nextAttemptAt: null, webhook: 'failing' };
+        return { attempt, status: 'dead', nextAttemptAt: null, webhook: 'failing', leaseUntil };
       }
       case 'final':
         log.error({ error: res.error, statusCode: res.statusCode }, 'failed to deliver webhook: final error, not retried');
-        return { attempt, status: 'dead', nextAttemptAt: null, webhook: 'failing' };
+        return { attempt, status: 'dead', nextAttemptAt: null, webhook: 'failing', leaseUntil };
     }
   }
 
   /**
    * Writes buffered results and, in the same transaction, claims the room they freed: one commit per engine cycle.
-   * One write at a time, so results that finish together commit together.
+   * One write at a time, so results that finish together commit together. The alerts the results raise (a delivery
+   * died, a webhook was disabled) are written by the same transaction (see Store.recordAttempts).
    */
   private async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
     if (this.results.length === 0) return;
     const batch = this.results;
-    const dead = this.pendingDead;
     this.results = [];
-    this.pendingDead = [];
     let full = false;
     this.flushing = this.exclusive(async () => {
       const now = this.o.clock.now();
+      const claim = this.running && this.backlog ? this.claimRequest(now) : null;
+      const wakes = this.wakes;
+      const disableSince = this.o.disableAfterMs > 0 ? now - this.o.disableAfterMs : undefined;
+      let out: RecordOutcome;
       try {
-        const claim = this.running && this.backlog ? this.claimRequest(now) : null;
-        const wakes = this.wakes;
-        const disableSince = this.o.disableAfterMs > 0 ? now - this.o.disableAfterMs : undefined;
-        const out = this.o.writes
+        out = this.o.writes
           ? await this.o.writes.transaction((tx) => tx.recordAttempts(batch, now, disableSince, claim ?? undefined))
           : await this.o.store.recordAttempts(batch, now, disableSince, claim ?? undefined);
-        if (out.claimed?.length) {
-          full = out.claimed.length >= claim!.limit;
-          await this.dispatch(out.claimed, now).catch((e) => {
-            this.o.log.error({ err: e }, 'could not start claimed deliveries; their leases will expire and they will be sent then');
-          });
-        }
-        if (claim) this.noteClaim(out.claimed?.length ?? 0, claim.limit, wakes);
-        await this.raiseAlerts(dead, out.disabledWebhooks, now);
       } catch (e) {
-        this.o.log.error({ err: e }, 'could not record delivery attempts; their leases will expire and they will be sent again');
+        // Nothing of the batch was written (attempts, deliveries' states, alerts): their leases run out and they are
+        // claimed again.
+        this.o.log.error({ err: e, deliveries: batch.length }, 'could not record delivery attempts; their leases will expire and they will be sent again');
+        return;
+      }
+      if (out.claimed?.length) {
+        full = out.claimed.length >= claim!.limit;
+        await this.dispatch(out.claimed, now).catch((e) => {
+          this.o.log.error({ err: e }, 'could not start claimed deliveries; their leases will expire and they will be sent then');
+        });
+      }
+      if (claim) this.noteClaim(out.claimed?.length ?? 0, claim.limit, wakes);
+      try {
+        this.announce(out);
+      } catch (e) {
+        this.o.log.error({ err: e }, 'an engine event listener failed (the attempts and their alerts are recorded)');
       }
     }).finally(() => { this.flushing = null; });
     await this.flushing;
@@ -405,25 +415,16 @@ export class DeliveryWorker {
     if (full || batch.some((r) => r.status === 'failed')) this.wake();
   }
 
-  private async raiseAlerts(dead: DeliveryRecord[], disabled: { id: number; name: string; reason: string }[], now: number): Promise<void> {
-    for (const d of dead) {
-      this.o.events.emit('delivery:dead', { deliveryId: d.id, webhookId: d.webhookId, eventId: d.eventId, error: d.lastError });
-      await this.o.store.raiseAlert({
-        kind: 'delivery.dead', severity: 'warning', webhookId: d.webhookId, deliveryId: d.id,
-        title: d.webhookId === null ? `Delivery to ${d.url} failed` : `Deliveries to webhook ${d.webhookId} are failing`,
-        message: `delivery ${d.id} (event ${d.eventId}) to ${d.url} is dead: ${d.lastError ?? 'unknown error'}. Redeliver it with POST /api/v1/deliveries/${d.id}/redeliver.`,
-      }, now);
+  /** After the commit: what the record changed, for logs, metrics and the alert notifier (engine events). */
+  private announce(out: RecordOutcome): void {
+    for (const d of out.deadDeliveries) {
+      this.o.events.emit('delivery:dead', { deliveryId: d.deliveryId, webhookId: d.webhookId, eventId: d.eventId, error: d.error });
     }
-    for (const w of disabled) {
+    for (const w of out.disabledWebhooks) {
       this.hooks.delete(w.id);
       this.disabledHere.add(w.id);
       this.o.events.emit('webhook:disabled', { webhookId: w.id, name: w.name, reason: w.reason });
       this.o.log.error({ webhookId: w.id, reason: w.reason }, `webhook "${w.name}" disabled`);
-      await this.o.store.raiseAlert({
-        kind: 'webhook.disabled', severity: 'error', webhookId: w.id, deliveryId: null,
-        title: `Webhook "${w.name}" was disabled`,
-        message: `webhook ${w.id} was disabled: ${w.reason}. Its new events wait; fix the endpoint, then POST /api/v1/webhooks/${w.id}/enable.`,
-      }, now);
     }
   }
 
@@ -440,7 +441,16 @@ export class DeliveryWorker {
     }
   }
 
-  /** Stops claiming; lets attempts in flight finish for up to `graceMs`, then hands the rest back. */
+  /** Deliveries whose attempts stop() aborted and handed back: whatever their sends return is dropped. */
+  private readonly abandoned = new Set<number>();
+
+  /**
+   * Stops claiming; lets attempts in flight finish (and be recorded) for up to `graceMs`. Then aborts those still in
+   * flight (Sender.destroy: their connections are dropped; nothing waits for their answers, so the process can end
+   * now), hands their deliveries back (pending, or failed if they had attempts before; due now: the next start sends
+   * them again) and drops what their sends return, so no late result is written over a handed-back row. Results
+   * already in hand are recorded before it returns.
+   */
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.running) return;
     this.running = false;
@@ -450,6 +460,23 @@ export class DeliveryWorker {
     const timeout = new Promise<void>((r) => { timer = setTimeout(r, graceMs); });
     await Promise.race([this.idle(), timeout]);
     clearTimeout(timer);
-    await this.o.store.releaseDeliveries([...this.inflight.keys()], this.o.clock.now());
+    const left = [...this.inflight.keys()];
+    if (left.length > 0) {
+      for (const id of left) this.abandoned.add(id);
+      this.o.log.warn({ deliveries: left.length, graceMs }, 'shutdown grace period ran out: aborting the attempts still in flight; their deliveries are sent again at the next start');
+      await this.o.sender.destroy(`aborted: the server shut down before the endpoint answered (delivery.shutdown_grace_ms ${graceMs} ran out)`)
+        .catch((e) => this.o.log.error({ err: e }, 'could not abort the attempts in flight'));
+      try {
+        await this.o.store.releaseDeliveries(left, this.o.clock.now());
+      } catch (e) {
+        this.o.log.error({ err: e, deliveries: left }, 'could not hand back the deliveries in flight; they will be claimed when their leases expire');
+      }
+      // Their sends end now (the sender resolved them); a sender that does not is not waited for beyond a second.
+      let t2: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all([...this.inflight.values()]), new Promise<void>((r) => { t2 = setTimeout(r, 1000); })]);
+      clearTimeout(t2);
+    }
+    // Attempts that finished within the grace period and are not recorded yet: recorded now, before the store closes.
+    while (this.flushing || this.results.length > 0) await this.flush();
   }
 }

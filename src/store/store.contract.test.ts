@@ -23,11 +23,16 @@ const stores: { name: string; open: () => Promise<{ store: Store; cleanup: () =>
 
 const T0 = 1_700_000_000_000;
 
-function delivery(i: number, at = T0): DeliveryInput {
+function delivery(i: number, at = T0, webhookId: number | null = null): DeliveryInput {
   return {
-    eventId: `e-${i}`, webhookId: null, url: `http://x/${i}`, eventType: 'EXPERIMENT_STATE_CHANGE', payload: `{"i":${i}}`,
+    eventId: `e-${i}`, webhookId, url: `http://x/${i}`, eventType: 'EXPERIMENT_STATE_CHANGE', payload: `{"i":${i}}`,
     contentType: 'application/json', signed: true, nextAttemptAt: at,
   };
+}
+
+/** A webhook for deliveries to belong to (a delivery without one is a deleted webhook's, which is never claimed). */
+async function webhook(s: Store, name = 'h'): Promise<number> {
+  return (await s.createWebhook({ url: 'http://x', webhookType: 'DEFAULT', workspaceId: null, name, mode: 'WORKSPACE', schemes: ['determined'], swSecret: null }, [], T0)).id;
 }
 
 for (const impl of stores) {
@@ -66,8 +71,8 @@ for (const impl of stores) {
     assert.equal(await s.updateWebhook(999, { url: 'http://c' }, undefined, T0), null);
     assert.equal((await s.findWebhookByName('a', 0))!.id, w.id);
     assert.equal(await s.findWebhookByName('a', 1), null);
-    assert.equal(await s.deleteWebhook(w.id), true);
-    assert.equal(await s.deleteWebhook(w.id), false);
+    assert.equal(await s.deleteWebhook(w.id, T0), true);
+    assert.equal(await s.deleteWebhook(w.id, T0), false);
     assert.equal((await s.findTriggers('CUSTOM')).length, 0);
   });
 
@@ -99,7 +104,8 @@ for (const impl of stores) {
   });
 
   it('outbox: claim leases due rows only, in order; expired leases are claimed again; results move rows on', async (s) => {
-    await s.enqueueDeliveries([delivery(1), delivery(2), delivery(3, T0 + 10_000)], T0);
+    const h = await webhook(s);
+    await s.enqueueDeliveries([delivery(1, T0, h), delivery(2, T0, h), delivery(3, T0 + 10_000, h)], T0);
     const c1 = await s.claimDeliveries(T0, 10, T0 + 1000);
     assert.deepEqual(c1.map((d) => d.eventId), ['e-1', 'e-2']);
     assert.ok(c1.every((d) => d.status === 'delivering'));
@@ -108,7 +114,7 @@ for (const impl of stores) {
     const again = await s.claimDeliveries(T0 + 1000, 10, T0 + 2000);
     assert.deepEqual(again.map((d) => d.eventId), ['e-1', 'e-2'], 'a dead worker\'s rows come back after the lease');
     const attempt = (id: number, n: number) => ({
-      deliveryId: id, webhookId: null, attempt: n, startedAt: T0, durationMs: 3, statusCode: 500, outcome: 'http' as const,
+      deliveryId: id, webhookId: h, attempt: n, startedAt: T0, durationMs: 3, statusCode: 500, outcome: 'http' as const,
       error: 'HTTP 500', responseBody: 'no', remoteAddress: null, url: 'http://x', requestHeaders: { a: 'b' }, responseHeaders: null,
     });
     await s.recordAttempts([
@@ -126,6 +132,76 @@ for (const impl of stores) {
     const released = await s.listDeliveries({ limit: 10 });
     assert.deepEqual(released.map((d) => [d.eventId, d.status]), [['e-3', 'pending'], ['e-2', 'failed'], ['e-1', 'delivered']]);
     assert.deepEqual((await s.listDeliveries({ limit: 10, status: 'failed' })).map((d) => d.eventId), ['e-2']);
+  });
+
+  it('a result that comes back after its delivery was handed back or claimed again is logged but moves nothing', async (s) => {
+    const h = await webhook(s);
+    const [id] = await s.enqueueDeliveries([delivery(1, T0, h)], T0);
+    const result = (leaseUntil: number, status: 'delivered' | 'dead') => ({
+      attempt: { deliveryId: id!, webhookId: h, attempt: 1, startedAt: T0, durationMs: 1, statusCode: status === 'delivered' ? 200 : 400, outcome: status === 'delivered' ? 'ok' as const : 'http' as const, error: null, responseBody: null, remoteAddress: null, url: 'http://x/1', requestHeaders: {}, responseHeaders: null },
+      status, nextAttemptAt: null, webhook: 'failing' as const, leaseUntil,
+    });
+    const [c1] = await s.claimDeliveries(T0, 10, T0 + 1000);
+    await s.releaseDeliveries([id!], T0 + 1);
+    await s.recordAttempts([result(c1!.leaseUntil!, 'dead')], T0 + 2);
+    const released = (await s.getDelivery(id!))!;
+    assert.deepEqual([released.status, released.attempts, released.leaseUntil], ['pending', 0, null], 'the handed-back row stands');
+    assert.equal((await s.listAttempts(id!)).length, 1, 'the attempt is in the log');
+    assert.deepEqual(await s.listAlerts({ limit: 10 }), [], 'no alert for a delivery that did not die by this result');
+    const [c2] = await s.claimDeliveries(T0 + 3, 10, T0 + 1003);
+    const [c3] = await s.claimDeliveries(T0 + 1003, 10, T0 + 2003);
+    assert.notEqual(c3!.leaseUntil, c2!.leaseUntil);
+    await s.recordAttempts([result(c2!.leaseUntil!, 'delivered')], T0 + 1004);
+    assert.deepEqual([(await s.getDelivery(id!))!.status, (await s.getDelivery(id!))!.leaseUntil], ['delivering', c3!.leaseUntil], 'the newer lease stands');
+    await s.recordAttempts([result(c3!.leaseUntil!, 'delivered')], T0 + 1005);
+    assert.equal((await s.getDelivery(id!))!.status, 'delivered', 'the current lease\'s result is recorded');
+  });
+
+  it('deleting a webhook ends its deliveries: waiting ones at once, one in flight when its attempt is recorded; none is sent again', async (s) => {
+    const mk = (name: string) => s.createWebhook({ url: `http://${name}`, webhookType: 'DEFAULT', workspaceId: null, name, mode: 'WORKSPACE', schemes: ['determined'], swSecret: null }, [], T0);
+    const w = await mk('deleted');
+    const other = await mk('kept');
+    const [inFlight, waiting, later, kept] = await s.enqueueDeliveries([
+      { ...delivery(1), webhookId: w.id }, { ...delivery(2), webhookId: w.id }, { ...delivery(3, T0 + 60_000), webhookId: w.id }, { ...delivery(4), webhookId: other.id },
+    ], T0);
+    // Claim one of the webhook's (and the other's), leave the rest waiting.
+    const claimed = await s.claimDeliveries(T0, 10, T0 + 1000, { excludeWebhooks: [], roomFor: () => 1 });
+    assert.deepEqual(claimed.map((d) => d.id).sort(), [inFlight, kept]);
+    assert.equal(await s.deleteWebhook(w.id, T0 + 1), true);
+    for (const id of [waiting, later]) {
+      const d = (await s.getDelivery(id!))!;
+      assert.deepEqual([d.status, d.lastError, d.webhookId, d.leaseUntil], ['dead', 'webhook deleted', null, null], `delivery ${id}`);
+    }
+    assert.equal((await s.getDelivery(kept!))!.status, 'delivering', 'other webhooks\' deliveries are untouched');
+    // The attempt in flight ends: recorded in the log, and it does not bring the delivery back (no retry).
+    const c = claimed.find((d) => d.id === inFlight)!;
+    await s.recordAttempts([{
+      attempt: { deliveryId: c.id, webhookId: w.id, attempt: 1, startedAt: T0, durationMs: 1, statusCode: 503, outcome: 'http', error: 'HTTP 503', responseBody: null, remoteAddress: null, url: c.url, requestHeaders: {}, responseHeaders: null },
+      status: 'failed', nextAttemptAt: T0 + 5000, webhook: 'failing', leaseUntil: c.leaseUntil,
+    }], T0 + 2);
+    const ended = (await s.getDelivery(inFlight!))!;
+    assert.deepEqual([ended.status, ended.attempts, ended.lastError], ['dead', 1, 'webhook deleted; last attempt: HTTP 503']);
+    assert.equal((await s.listAttempts(inFlight!)).length, 1);
+    assert.deepEqual(await s.listAlerts({ limit: 10 }), [], 'no alert for a deleted webhook');
+    assert.deepEqual((await s.claimDeliveries(T0 + 120_000, 10, T0 + 121_000)).map((d) => d.id), [kept], 'nothing of the deleted webhook is claimed');
+    assert.deepEqual(await s.redeliver([inFlight!], T0 + 3), [], 'nor redelivered');
+  });
+
+  // Both claim strategies: per webhook (few webhooks) and the scan (more than 64).
+  for (const webhooks of [2, 70]) it(`a claim never sends a delivery whose webhook is gone: it makes it dead (${webhooks} webhooks)`, async (s) => {
+    const hooks = [];
+    for (let i = 0; i < webhooks; i++) {
+      hooks.push(await s.createWebhook({ url: 'http://a', webhookType: 'DEFAULT', workspaceId: null, name: `w${i}`, mode: 'WORKSPACE', schemes: ['determined'], swSecret: null }, [], T0));
+    }
+    const [id, live] = await s.enqueueDeliveries([{ ...delivery(1), webhookId: hooks[0]!.id }, { ...delivery(2), webhookId: hooks.at(-1)!.id }], T0);
+    const [c] = await s.claimDeliveries(T0, 1, T0 + 1000);
+    assert.equal(c!.id, id);
+    // Deleted while in flight, and the process died before recording the attempt: the lease expires.
+    await s.deleteWebhook(hooks[0]!.id, T0 + 1);
+    const again = await s.claimDeliveries(T0 + 2000, 10, T0 + 3000);
+    assert.deepEqual(again.map((d) => d.id), [live], 'only the live webhook\'s delivery is claimed');
+    const d = (await s.getDelivery(id!))!;
+    assert.deepEqual([d.status, d.lastError, d.leaseUntil], ['dead', 'webhook deleted', null]);
   });
 
   it('savepoints: a failing operation inside a transaction rolls back alone', async (s) => {
@@ -151,6 +227,49 @@ for (const impl of stores) {
     assert.notEqual((await s.getWebhook(w.id))!.failingSince, null, 'a failure starts the webhook\'s failing run');
   });
 
+  it('bulk redelivery ids: one per event, the newest of its dead deliveries in the range', async (s) => {
+    const w = await s.createWebhook({ url: 'http://a', webhookType: 'DEFAULT', workspaceId: null, name: 'b', mode: 'WORKSPACE', schemes: ['determined'], swSecret: null }, [], T0);
+    const kill = async (now: number) => {
+      const claimed = await s.claimDeliveries(now, 10, now + 1000);
+      await s.recordAttempts(claimed.map((c) => ({
+        attempt: { deliveryId: c.id, webhookId: w.id, attempt: 1, startedAt: now, durationMs: 1, statusCode: 400, outcome: 'http' as const, error: 'HTTP 400', responseBody: null, remoteAddress: null, url: c.url, requestHeaders: {}, responseHeaders: null },
+        status: 'dead' as const, nextAttemptAt: null, webhook: 'failing' as const,
+      })), now);
+    };
+    const [first, second] = await s.enqueueDeliveries([{ ...delivery(1), webhookId: w.id }, { ...delivery(2), webhookId: w.id }], T0);
+    await kill(T0);
+    // The first event's redelivery dies too, and then a redelivery of that redelivery: three dead deliveries of e-1.
+    const [again] = await s.redeliver([first!], T0 + 10);
+    await kill(T0 + 10);
+    const [third] = await s.redeliver([again!], T0 + 20);
+    await kill(T0 + 20);
+    assert.deepEqual(await s.deadDeliveryIds(w.id, T0, T0 + 30, 10), [second, third], 'each event once: e-1 by its newest');
+    assert.deepEqual(await s.deadDeliveryIds(w.id, T0, T0 + 15, 10), [second, again], 'the newest within the range');
+    assert.deepEqual(await s.deadDeliveryIds(w.id, T0, T0 + 30, 1), [second], 'the limit counts events');
+  });
+
+  it('recording attempts raises their alerts in the same transaction, with their notifications', async (s) => {
+    await s.createAlertChannel({ name: 'ops', kind: 'http', config: { url: 'http://alerts', method: 'POST' }, secret: null, filter: null, enabled: true }, T0);
+    const w = await s.createWebhook({ url: 'http://a', webhookType: 'DEFAULT', workspaceId: null, name: 'gone', mode: 'WORKSPACE', schemes: ['determined'], swSecret: null }, [], T0);
+    const [id] = await s.enqueueDeliveries([{ ...delivery(1), webhookId: w.id, url: 'http://a' }], T0);
+    const [c] = await s.claimDeliveries(T0, 10, T0 + 1000);
+    const gone = {
+      attempt: { deliveryId: c!.id, webhookId: w.id, attempt: 1, startedAt: T0, durationMs: 1, statusCode: 410, outcome: 'http' as const, error: 'HTTP 410', responseBody: null, remoteAddress: null, url: 'http://a', requestHeaders: {}, responseHeaders: null },
+      status: 'dead' as const, nextAttemptAt: null, webhook: { disable: 'the endpoint answered 410 Gone' },
+    };
+    // A transaction that does not commit (a crash, say) leaves neither the record nor the alerts.
+    await assert.rejects(s.transaction(async (tx) => { await tx.recordAttempts([gone], T0); throw new Error('no commit'); }));
+    assert.equal((await s.getDelivery(id!))!.status, 'delivering');
+    assert.deepEqual(await s.listAlerts({ limit: 10 }), []);
+    const out = await s.recordAttempts([gone], T0);
+    assert.deepEqual(out.deadDeliveries, [{ deliveryId: id, webhookId: w.id, eventId: 'e-1', error: 'HTTP 410' }]);
+    assert.deepEqual(out.disabledWebhooks.map((x) => x.id), [w.id]);
+    const alerts = await s.listAlerts({ limit: 10 });
+    assert.deepEqual(alerts.map((a) => [a.kind, a.webhookId, a.deliveryId]).sort(), [['delivery.dead', w.id, id], ['webhook.disabled', w.id, null]]);
+    assert.match(alerts.find((a) => a.kind === 'delivery.dead')!.message, new RegExp(`^delivery ${id} \\(event e-1\\) to http://a is dead: HTTP 410`));
+    assert.equal((await s.listAlertNotifications(alerts.map((a) => a.id))).length, 2, 'one notification per alert for the channel');
+  });
+
   it('alerts coalesce per kind and webhook until acknowledged', async (s) => {
     const a = { kind: 'delivery.dead' as const, severity: 'warning' as const, webhookId: 3, deliveryId: 1, title: 't', message: 'm1' };
     const first = await s.raiseAlert(a, T0);
@@ -166,9 +285,10 @@ for (const impl of stores) {
   });
 
   it('retention: finished deliveries and their attempts older than the cutoff go; so do attempts beyond the cap', async (s) => {
-    const ids = await s.enqueueDeliveries([delivery(1), delivery(2), delivery(3)], T0);
+    const h = await webhook(s);
+    const ids = await s.enqueueDeliveries([delivery(1, T0, h), delivery(2, T0, h), delivery(3, T0, h)], T0);
     const claimed = await s.claimDeliveries(T0, 10, T0 + 1000);
-    const att = (id: number) => ({ deliveryId: id, webhookId: null, attempt: 1, startedAt: T0, durationMs: 1, statusCode: 200, outcome: 'ok' as const, error: null, responseBody: null, remoteAddress: null, url: 'u', requestHeaders: {}, responseHeaders: null });
+    const att = (id: number) => ({ deliveryId: id, webhookId: h, attempt: 1, startedAt: T0, durationMs: 1, statusCode: 200, outcome: 'ok' as const, error: null, responseBody: null, remoteAddress: null, url: 'u', requestHeaders: {}, responseHeaders: null });
     await s.recordAttempts(claimed.slice(0, 2).map((d) => ({ attempt: att(d.id), status: 'delivered' as const, nextAttemptAt: null, webhook: 'healthy' as const })), T0);
     await s.releaseDeliveries([claimed[2]!.id], T0);
     const swept = await s.sweep(T0 + 1, 1_000_000);

@@ -68,6 +68,8 @@ export interface TaskRecord {
 }
 
 export type DeliveryStatus = 'pending' | 'delivering' | 'delivered' | 'failed' | 'dead';
+/** The last_error of a delivery that ended because its webhook was deleted (it is not sent). */
+export const WEBHOOK_DELETED = 'webhook deleted';
 export interface DeliveryInput {
   eventId: string; webhookId: number | null; url: string; eventType: string; payload: string;
   contentType: string | null; signed: boolean; nextAttemptAt: number;
@@ -100,6 +102,13 @@ export interface AttemptResult {
   nextAttemptAt: number | null;
   /** What the attempt says about its webhook: it works, it fails, or it must be disabled now (410 Gone). */
   webhook: 'healthy' | 'failing' | { disable: string };
+  /**
+   * The lease the attempt was made under (the delivery's lease_until when claimed or handed off). The record moves
+   * the delivery on only while it is still `delivering` under this lease (any lease, if not given): a result that
+   * comes back after the delivery was handed back, claimed again or ended otherwise is kept in the attempt log but
+   * changes nothing.
+   */
+  leaseUntil?: number | null;
 }
 export interface DeliveryFilter {
   webhookId?: number; status?: DeliveryStatus; eventType?: string; since?: number; until?: number;
@@ -127,6 +136,8 @@ export type AlertInput = Pick<AlertRecord, 'kind' | 'severity' | 'webhookId' | '
 /** What recording attempts changed beyond the deliveries themselves. */
 export interface RecordOutcome {
   disabledWebhooks: { id: number; name: string; reason: string }[];
+  /** Deliveries the record made dead (each with its delivery.dead alert raised in the same transaction). */
+  deadDeliveries: { deliveryId: number; webhookId: number | null; eventId: string; error: string | null }[];
   /** What the same transaction claimed, when recordAttempts was asked to (`claim`). */
   claimed?: DeliveryRecord[];
 }
@@ -165,7 +176,12 @@ export interface Store extends ReceiverStore, AlertingStore {
   findWebhookByName(name: string, scopeId: number): Promise<WebhookRecord | null>;
   createWebhook(w: WebhookInput, triggers: TriggerInput[], now: number): Promise<WebhookRecord>;
   updateWebhook(id: number, patch: WebhookPatch, triggers: TriggerInput[] | undefined, now: number): Promise<WebhookRecord | null>;
-  deleteWebhook(id: number): Promise<boolean>;
+  /**
+   * Deletes the webhook and, in the same transaction, ends its deliveries waiting to be sent (pending, failed):
+   * `dead`, last_error WEBHOOK_DELETED. A delivery in flight ends when its attempt is recorded (delivered if it
+   * succeeded, else dead); claims never send a delivery whose webhook is gone. The deliveries and attempts stay.
+   */
+  deleteWebhook(id: number, now: number): Promise<boolean>;
   /** Triggers of a type (and, for state changes, of a state) with their webhooks, in id order. */
   findTriggers(type: TriggerType, state?: string): Promise<TriggerMatch[]>;
 
@@ -186,12 +202,15 @@ export interface Store extends ReceiverStore, AlertingStore {
   /**
    * Leases up to `limit` due deliveries (pending/failed and due, or delivering with an expired lease), oldest due
    * first, skipping paused and disabled webhooks and, for FIFO webhooks, everything but the oldest open delivery.
+   * Open deliveries of deleted webhooks it finds are made dead (WEBHOOK_DELETED), never claimed.
    */
   claimDeliveries(now: number, limit: number, leaseUntil: number, opts?: ClaimOptions): Promise<DeliveryRecord[]>;
   /**
    * Records attempts and moves their deliveries on, in one write; tracks each webhook's run of failures and
-   * disables a webhook whose failures began at or before `disableFailingSince` (or that answered 410). With `claim`,
-   * then claims as claimDeliveries would (after the webhooks were disabled), in the same transaction.
+   * disables a webhook whose failures began at or before `disableFailingSince` (or that answered 410). In the same
+   * transaction it raises the alerts this causes (see delivery-alerts.ts): `delivery.dead` for each delivery that
+   * died, `webhook.disabled` for each webhook it disabled, with their notifications. With `claim`, then claims as
+   * claimDeliveries would (after the webhooks were disabled), in the same transaction.
    */
   recordAttempts(results: AttemptResult[], now: number, disableFailingSince?: number, claim?: ClaimRequest): Promise<RecordOutcome>;
   /** Hands leased deliveries back (shutdown). */
@@ -200,9 +219,12 @@ export interface Store extends ReceiverStore, AlertingStore {
   listDeliveries(f: DeliveryFilter): Promise<DeliveryRecord[]>;
   listAttempts(deliveryId: number): Promise<AttemptRecord[]>;
   findAttempts(f: AttemptFilter): Promise<AttemptRecord[]>;
-  /** New deliveries of the same events, to each webhook's current URL (or the original URL if it is gone). */
+  /** New deliveries of the same events, to each webhook's current URL; deliveries of deleted webhooks are skipped. */
   redeliver(ids: number[], now: number): Promise<number[]>;
-  /** Ids of the dead deliveries of a webhook created within [since, until). */
+  /**
+   * Ids of the dead deliveries of a webhook created within [since, until), one per event: of an event's dead
+   * deliveries in the range (an original and its redeliveries), the newest.
+   */
   deadDeliveryIds(webhookId: number, since: number, until: number, limit: number): Promise<number[]>;
   outboxStats(now: number): Promise<OutboxStats>;
   /**

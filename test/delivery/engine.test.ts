@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSink, startTestServer, type Sink, type TestServer, until } from '../helpers/harness.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { SqlStore } from '../../src/store/sql-store.js';
 
 const COMPLETED = [{ triggerType: 'TRIGGER_TYPE_EXPERIMENT_STATE_CHANGE', condition: { state: 'COMPLETED' } }];
 
@@ -92,6 +93,38 @@ test('a 503 follows the default schedule; 410 Gone disables the webhook and rais
     assert.equal((await t.s.api('POST', `/api/v1/webhooks/${id}/enable`)).status, 200);
     await sink.waitFor(3);
     await until(async () => (await t.deliveries('?status=delivered')).length === 1, 'delivered after enable');
+  } finally {
+    await t.close();
+  }
+});
+
+test('a dead delivery and its alert commit together: when the alert cannot be written, the attempt is not recorded either, and is sent again', async (tc) => {
+  const t = await env();
+  // The alert's write fails once (a full disk, say): the attempts recorded with it must not commit without it.
+  const proto = SqlStore.prototype as unknown as { raiseAlert: (...a: unknown[]) => Promise<unknown> };
+  const raiseAlert = proto.raiseAlert;
+  let failures = 0;
+  proto.raiseAlert = async function (this: unknown, ...a: unknown[]) {
+    if (failures++ === 0) throw new Error('disk I/O error');
+    return raiseAlert.apply(this, a);
+  };
+  tc.after(() => { proto.raiseAlert = raiseAlert; });
+  try {
+    const { sink } = await t.hook();
+    sink.respond(400);
+    await t.fire();
+    await sink.waitFor(1);
+    await until(() => failures > 0, 'the alert write to fail');
+    await new Promise((r) => setTimeout(r, 50));
+    const [d] = await t.deliveries();
+    assert.equal(d.status, 'delivering', 'not dead without its alert: the record was undone, the lease stands');
+    assert.deepEqual((await t.s.api('GET', '/api/v1/alerts')).body.alerts, []);
+    // The lease runs out: sent again, dead, and alerted this time.
+    t.tick(t.s.running.ctx.config.delivery.lease_ms + 1);
+    await sink.waitFor(2);
+    await until(async () => (await t.deliveries('?status=dead')).length === 1, 'dead after the second attempt');
+    const alerts = (await t.s.api('GET', '/api/v1/alerts')).body.alerts;
+    assert.deepEqual(alerts.map((a: any) => [a.kind, a.deliveryId, a.count]), [['delivery.dead', d.id, 1]]);
   } finally {
     await t.close();
   }
@@ -190,6 +223,43 @@ test('redeliver one and bulk-redeliver dead ones in a time range; the attempt lo
     assert.match(a.requestHeaders['X-Determined-AI-Signature'], /^[0-9a-f]{12}…$/, 'signatures are shortened in the log');
     assert.ok(a.responseHeaders['content-length']);
     assert.equal(a.responseBody, 'ok');
+  } finally {
+    await t.close();
+  }
+});
+
+test('deleting a webhook stops its sending: waiting deliveries end at once, one in flight ends with its attempt, history stays', async () => {
+  const t = await env();
+  try {
+    const { sink, id } = await t.hook();
+    sink.respond(503);
+    await t.fire();
+    await until(async () => (await t.deliveries('?status=failed')).length === 1, 'a failed delivery waiting for its retry');
+    // A second event, in flight at the (slow, failing) endpoint when the webhook is deleted.
+    sink.delay(1000);
+    await t.fire();
+    await sink.waitFor(2);
+    assert.equal((await t.s.api('DELETE', `/api/v1/webhooks/${id}`)).status, 200);
+    const [waiting] = await t.deliveries('?status=dead');
+    assert.deepEqual([waiting.webhookId, waiting.lastError, waiting.nextAttemptAt], [0, 'webhook deleted', null], 'ended by the delete itself');
+    await until(async () => (await t.deliveries('?status=dead')).length === 2, 'the delivery in flight ended when its attempt did');
+    const [inFlight] = await t.deliveries('?status=dead&limit=1');
+    assert.equal(inFlight.lastError, 'webhook deleted; last attempt: HTTP 503');
+    assert.equal(inFlight.attempts, 1, 'its attempt is recorded');
+    // Days later: nothing more goes to the old URL, and nothing can be sent again.
+    for (const ms of [10_000, 600_000, 86_400_000]) {
+      t.tick(ms);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(sink.requests.length, 2);
+    const again = await t.s.api('POST', `/api/v1/deliveries/${waiting.id}/redeliver`);
+    assert.equal(again.status, 404, again.text);
+    assert.equal(again.body.error.type, 'webhook_not_found');
+    assert.equal((await t.s.api('GET', `/api/v1/attempts?deliveryId=${waiting.id}`)).body.attempts.length, 1, 'the history stays readable');
+    const alerts = (await t.s.api('GET', '/api/v1/alerts')).body.alerts;
+    assert.deepEqual(alerts, [], 'no alert: the user deleted the webhook');
+    const outbox = (await t.s.api('GET', '/api/v1/outbox')).body;
+    assert.deepEqual([outbox.pending, outbox.delivering, outbox.failed, outbox.dead], [0, 0, 0, 2]);
   } finally {
     await t.close();
   }

@@ -9,13 +9,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiCaller, spawnServer, type ServerProcess } from '../helpers/process.js';
 import { startSink, startTestServer } from '../helpers/harness.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { openSqliteStore } from '../../src/store/open.js';
 
 const TOKEN = 'sy_fault_test_token_0123456789';
 const COMPLETED = [{ triggerType: 'TRIGGER_TYPE_EXPERIMENT_STATE_CHANGE', condition: { state: 'COMPLETED' } }];
@@ -124,6 +125,115 @@ for (const thread of [false, true]) test(`SIGTERM lets attempts in flight finish
     await server.kill('SIGKILL');
     await sink.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// The three ways attempts are sent: from the sending thread (the default), from the API's thread
+// (`delivery.send_thread: false`), and from the engine's own thread (`delivery.thread: true`).
+for (const mode of ['send_thread: true', 'send_thread: false', 'thread: true']) test(`SIGTERM with an attempt still in flight when the grace period runs out: aborted, exit within the grace, the delivery is pending again and sent after the restart (delivery.${mode})`, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-grace-'));
+  const cfg = join(dir, 'switchyard.yaml');
+  const graceMs = 300;
+  // A 30 s attempt timeout: without the abort, the process would wait for the hanging endpoint that long.
+  writeFileSync(cfg, `delivery:\n  ${mode}\n  shutdown_grace_ms: ${graceMs}\n  timeout_ms: 30000\n`);
+  // The endpoint hangs (never answers) until `hang` is turned off; it notes connections closed before an answer.
+  let hang = true;
+  const bodies: string[] = [];
+  let abandoned = 0;
+  const sink = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks).toString());
+      if (!hang) res.end('ok');
+    });
+    res.on('close', () => { if (!res.writableFinished) abandoned++; });
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  const env = { SWITCHYARD_ADMIN_TOKEN: TOKEN, SWITCHYARD_CONFIG: cfg };
+  const args = ['--data-dir', join(dir, 'data'), '--port', '0'];
+  let server = await spawnServer(args, env);
+  const call = apiCaller(() => server.url, TOKEN);
+  try {
+    await call('POST', '/api/v1/webhooks', { url: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/g`, name: 'grace', triggers: COMPLETED });
+    const e = await call('POST', '/api/v1/experiments', { name: 'g' });
+    await call('POST', `/api/v1/experiments/${e.experiment.id}/state`, { state: 'COMPLETED' });
+    for (let i = 0; i < 500 && bodies.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(bodies.length, 1, 'the attempt is in flight at the hanging endpoint');
+
+    const t0 = Date.now();
+    const exited = server.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 10_000))]);
+    const took = Date.now() - t0;
+    if (code === 'late') await server.kill('SIGKILL');
+    assert.equal(code, 0, `exit code (or still running 10 s after SIGTERM):\n${server.output()}`);
+    // The grace period, then the abort and the rest of the shutdown (closing the store, the threads…).
+    assert.ok(took < graceMs + 2000, `stopped ${took} ms after SIGTERM; the grace period is ${graceMs} ms`);
+    for (let i = 0; i < 100 && abandoned === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(abandoned, 1, 'the request was aborted: its connection closed without an answer');
+
+    // Handed back: pending, not leased, due; the aborted attempt is no outcome and is not recorded.
+    const { store } = await openSqliteStore(join(dir, 'data', 'switchyard.db'));
+    try {
+      const [d] = await store.listDeliveries({ limit: 10 });
+      assert.deepEqual([d!.status, d!.attempts, d!.leaseUntil], ['pending', 0, null]);
+      assert.ok(d!.nextAttemptAt <= Date.now(), 'due now');
+      assert.deepEqual(await store.listAttempts(d!.id), []);
+    } finally {
+      await store.close();
+    }
+
+    hang = false;
+    server = await spawnServer(args, env);
+    for (let i = 0; i < 500 && bodies.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(bodies.length, 2, 'sent again after the restart');
+    assert.equal(JSON.parse(bodies[1]!).event_id, JSON.parse(bodies[0]!).event_id, 'the same event');
+    let delivered: any[] = [];
+    for (let i = 0; i < 200 && delivered.length === 0; i++) {
+      delivered = (await call('GET', '/api/v1/deliveries?status=delivered')).deliveries;
+      if (delivered.length === 0) await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(delivered.length, 1);
+    assert.equal(delivered[0].attempts, 1);
+  } finally {
+    await server.kill('SIGKILL');
+    await new Promise<void>((r) => { sink.closeAllConnections(); sink.close(() => r()); });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('stopping: the engine stops claiming at once, not after the API has finished the requests in progress', async () => {
+  const clock = new FakeClock();
+  const s = await startTestServer({ clock });
+  const sink = await startSink();
+  const api = new URL(s.url);
+  let socket: net.Socket | null = null;
+  let stopping: Promise<void> | null = null;
+  try {
+    const w = await s.api('POST', '/api/v1/webhooks', { url: `${sink.url}/s`, name: 'stop', triggers: COMPLETED });
+    assert.equal(w.status, 200, w.text);
+    // An API request in progress: its body has not all arrived, so closing the API waits for it.
+    socket = net.connect(Number(api.port), api.hostname);
+    await new Promise<void>((r) => socket!.once('connect', () => r()));
+    socket.write(`POST /api/v1/experiments HTTP/1.1\r\nHost: ${api.host}\r\nAuthorization: Bearer ${s.token}\r\n`
+      + 'Content-Type: application/json\r\nContent-Length: 20\r\n\r\n{"name"');
+    await new Promise((r) => setTimeout(r, 50));
+    stopping = s.running.stop();
+    // Work that comes due while the API drains (a retry, say): the stopping engine must leave it for the next start.
+    const [id] = await s.running.ctx.store.enqueueDeliveries([{
+      eventId: 'e-stop', webhookId: w.body.webhook.id, url: `${sink.url}/s`, eventType: 'CUSTOM', payload: '{}', contentType: 'application/json',
+      signed: false, nextAttemptAt: clock.now(),
+    }], clock.now());
+    s.running.ctx.worker.wake();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(sink.requests.length, 0, 'nothing claimed and sent while the API drained');
+    assert.equal((await s.running.ctx.store.getDelivery(id!))!.status, 'pending');
+    socket.destroy();
+    await stopping;
+  } finally {
+    socket?.destroy();
+    if (!stopping) await s.stop(); else rmSync(s.dataDir, { recursive: true, force: true });
+    await sink.close();
   }
 });
 

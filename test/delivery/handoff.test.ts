@@ -94,6 +94,7 @@ class FakeSender implements Sender {
     };
   }
   async close(): Promise<void> {}
+  async destroy(): Promise<void> {}
 }
 
 test('a write that fails gives the room back and sends nothing; a handoff committed after stop hands its rows back', async () => {

@@ -121,3 +121,32 @@ test('an attempt whose deadline passes while it waits for a connection is a time
     await srv.close();
   }
 });
+
+test('destroy (shutdown after the grace period): the requests in flight end now, their connections close, later sends fail', async () => {
+  let closedUnanswered = 0;
+  let arrived = 0;
+  const srv = await serve((rq, res) => {
+    rq.resume();
+    rq.on('end', () => { arrived++; }); // and never answers
+    res.on('close', () => { if (!res.writableFinished) closedUnanswered++; });
+  });
+  const s = sender({ timeoutMs: 30_000 });
+  try {
+    const inFlight = [s.send(req(`${srv.url}/a`)), s.send(req(`${srv.url}/b`))];
+    for (let i = 0; i < 300 && arrived < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(arrived, 2);
+    const t0 = Date.now();
+    await s.destroy('aborted: shutting down');
+    const results = await Promise.all(inFlight);
+    assert.ok(Date.now() - t0 < 1000, 'not waiting for the endpoint (30 s timeout)');
+    assert.deepEqual(results.map((r) => [r.outcome, r.error]), [['other', 'aborted: shutting down'], ['other', 'aborted: shutting down']]);
+    for (let i = 0; i < 100 && closedUnanswered < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(closedUnanswered, 2, 'the connections were closed');
+    const later = await s.send(req(`${srv.url}/c`));
+    assert.deepEqual([later.outcome, later.error], ['other', 'aborted: shutting down']);
+    assert.equal(arrived, 2, 'nothing sent after destroy');
+    await s.close(); // returns at once after destroy
+  } finally {
+    await srv.close();
+  }
+});

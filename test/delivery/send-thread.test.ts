@@ -98,3 +98,24 @@ test('a sending thread that dies fails its attempts in flight (to be retried), a
     await sink.close();
   }
 });
+
+test('destroy (shutdown after the grace period): the thread\'s attempts in flight end now, without waiting for the endpoint', async () => {
+  const sink = await startSink();
+  sink.delay(30_000);
+  const sender = new ThreadedHttpSender({ outboundAllow: ['127.0.0.0/8'], timeoutMs: 30_000, responseBodyBytes: 1024 }, { signingKey: () => 'k', clock: new FakeClock(), log });
+  try {
+    const inFlight = sender.send({ url: `${sink.url}/hang`, body: '{}', contentType: 'application/json', signed: true, eventId: 'e', standardSecrets: [] });
+    await sink.waitFor(1);
+    const t0 = Date.now();
+    await sender.destroy('aborted: shutting down');
+    const r = await inFlight;
+    assert.ok(Date.now() - t0 < 1500, 'the thread was told and ended, not waited for');
+    assert.deepEqual([r.outcome, r.error], ['other', 'aborted: shutting down']);
+    const later = await sender.send({ url: `${sink.url}/later`, body: '{}', contentType: 'application/json', signed: true, eventId: 'e', standardSecrets: [] });
+    assert.deepEqual([later.outcome, later.error], ['other', 'aborted: shutting down']);
+    assert.equal(sink.requests.length, 1, 'nothing sent after destroy');
+  } finally {
+    await sender.close();
+    await sink.close();
+  }
+});

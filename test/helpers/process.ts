@@ -29,7 +29,8 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
     child, url, output: () => out,
     kill(signal = 'SIGKILL') {
       return new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        // Already ended: by itself (exitCode) or by a signal (signalCode; exitCode stays null then).
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
         child.once('exit', (code) => resolve(code));
         child.kill(signal);
       });
