@@ -1,22 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openSqliteStore } from '../store/open.js';
 import { GroupCommit } from '../store/group-commit.js';
 import { BatchWriter } from './batch-writer.js';
+import { withTempStore, type TempStore } from '../../test/helpers/temp-store.js';
 
-async function withStore(f: (store: Awaited<ReturnType<typeof openSqliteStore>>['store']) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'batch-writer-'));
-  const { store } = await openSqliteStore(join(dir, 'db.sqlite'));
-  try {
-    await f(store);
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const withStore = (f: (store: TempStore) => Promise<void>): Promise<void> => withTempStore('batch-writer', f);
 
 test('items of one moment are written by one operation; each caller gets its own result after the commit', async () => {
   await withStore(async (store) => {

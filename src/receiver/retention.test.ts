@@ -5,29 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
-import { openSqliteStore } from '../store/open.js';
 import type { Store, SweepBatch } from '../store/store.js';
 import { FakeClock } from '../../test/helpers/fake-clock.js';
 import { FIRST_PASS_MS, startReceiverRetention, type ReceiverRetentionOptions } from './retention.js';
+import { withTempStore, type TempStore } from '../../test/helpers/temp-store.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
 const log = pino({ level: 'silent' });
 
-async function withStore(f: (store: Store) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'retention-'));
-  const { store } = await openSqliteStore(join(dir, 'db.sqlite'));
-  try {
-    await f(store);
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const withStore = (f: (store: TempStore) => Promise<void>): Promise<void> => withTempStore('retention', f);
 
 let keys = 0;
 async function flow(store: Store, name: string, definition: unknown = { steps: [] }) {

@@ -297,8 +297,10 @@ for (const impl of stores) {
   });
 
   it('retention by count: past the newest attempts, those of finished deliveries go; an open delivery keeps all of its own', async (s) => {
-    const [done1, open, done2] = await s.enqueueDeliveries([delivery(1), delivery(2), delivery(3)], T0);
-    const att = (id: number, attempt: number, ok: boolean) => ({ deliveryId: id!, webhookId: null, attempt, startedAt: T0, durationMs: 1, statusCode: ok ? 200 : 500, outcome: ok ? 'ok' as const : 'http' as const, error: null, responseBody: null, remoteAddress: null, url: 'u', requestHeaders: {}, responseHeaders: null });
+    // A live webhook: deliveries without one (their webhook deleted) are ended, not retried, so none would stay open.
+    const h = await webhook(s);
+    const [done1, open, done2] = await s.enqueueDeliveries([delivery(1, T0, h), delivery(2, T0, h), delivery(3, T0, h)], T0);
+    const att = (id: number, attempt: number, ok: boolean) => ({ deliveryId: id!, webhookId: h, attempt, startedAt: T0, durationMs: 1, statusCode: ok ? 200 : 500, outcome: ok ? 'ok' as const : 'http' as const, error: null, responseBody: null, remoteAddress: null, url: 'u', requestHeaders: {}, responseHeaders: null });
     // Attempts in this order: done1's, the open delivery's two (it fails and stays open), done2's.
     await s.claimDeliveries(T0, 10, T0 + 1000);
     await s.recordAttempts([{ attempt: att(done1!, 1, true), status: 'delivered', nextAttemptAt: null, webhook: 'healthy' }], T0);
