@@ -13,8 +13,7 @@
  *
  * Fairness: each webhook has at most `maxConcurrency` requests in flight (default `perWebhookConcurrency`), so one
  * slow endpoint cannot take the others' slots; a FIFO webhook has one, and the store hands out only its oldest open
- * delivery. Paused and disabled webhooks are not claimed: their deliveries wait. Deleted webhooks' deliveries are
- * never sent (see Store.deleteWebhook).
+ * delivery. Paused and disabled webhooks are not claimed: their deliveries wait.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../core/types.js';
@@ -134,7 +133,8 @@ export class DeliveryWorker {
     }
   }
 
-  private limitOf(w: WebhookRecord): number {
+  private limitOf(w: WebhookRecord | null): number {
+    if (!w) return Infinity;
     if (w.fifo) return 1;
     return w.maxConcurrency ?? this.o.perWebhookConcurrency;
   }
@@ -198,16 +198,15 @@ export class DeliveryWorker {
     const overflow: number[] = [];
     for (const d of batch) {
       const w = d.webhookId === null ? null : hooks.get(d.webhookId) ?? null;
-      // Its webhook was deleted after the claim: not sent. Handed back, the next claim ends it (see deleteWebhook).
-      if (d.webhookId === null || !w) { overflow.push(d.id); continue; }
-      // Only when a webhook's settings were not cached at claim time (e.g. FIFO, or a lower maxConcurrency).
-      const n = this.perWebhook.get(d.webhookId) ?? 0;
-      if (n >= this.limitOf(w)) { overflow.push(d.id); continue; }
-      this.perWebhook.set(d.webhookId, n + 1);
+      if (d.webhookId !== null) {
+        // Only when a webhook's settings were not cached at claim time (e.g. FIFO, or a lower maxConcurrency).
+        const n = this.perWebhook.get(d.webhookId) ?? 0;
+        if (n >= this.limitOf(w)) { overflow.push(d.id); continue; }
+        this.perWebhook.set(d.webhookId, n + 1);
+      }
       this.send(d, w);
     }
-    // Claimed beyond a webhook's room in this batch (or of a deleted webhook): hand back at once, due now, for the
-    // next claim.
+    // Claimed beyond a webhook's room in this batch: hand back at once, due now, for the next claim.
     if (overflow.length) {
       await this.o.store.releaseDeliveries(overflow, now);
       this.wake();
@@ -216,7 +215,7 @@ export class DeliveryWorker {
   }
 
   /** Sends a delivery whose slot of its webhook is already counted in `perWebhook`. */
-  private send(d: DeliveryRecord, w: WebhookRecord): void {
+  private send(d: DeliveryRecord, w: WebhookRecord | null): void {
     // A freed slot needs no wake-up: the attempt's result is recorded by a flush, which claims again.
     const p = this.attempt(d, w).finally(() => {
       this.inflight.delete(d.id);
@@ -302,7 +301,7 @@ export class DeliveryWorker {
     };
   }
 
-  private async attempt(d: DeliveryRecord, w: WebhookRecord): Promise<void> {
+  private async attempt(d: DeliveryRecord, w: WebhookRecord | null): Promise<void> {
     let res: SendResult;
     try {
       res = await this.o.sender.send({

@@ -119,7 +119,7 @@ export class WebhookService {
   async delete(caller: Caller, id: number): Promise<void> {
     const w = await this.get(id);
     requireCanEditWebhook(caller, w.workspaceId);
-    await this.store.deleteWebhook(id, this.clock.now());
+    await this.store.deleteWebhook(id);
     this.onChange(id);
   }
 

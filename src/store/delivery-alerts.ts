@@ -5,16 +5,13 @@
  */
 import type { AlertInput } from './store.js';
 
-/**
- * A delivery that died. One open alert per webhook (same title): later dead deliveries count into it. (A delivery
- * whose webhook was deleted raises none: the user ended it.)
- */
-export function deadDeliveryAlert(d: { id: number; eventId: string; webhookId: number; url: string; error: string | null }): AlertInput {
+/** A delivery that died. One open alert per webhook (same title): later dead deliveries count into it. */
+export function deadDeliveryAlert(d: { id: number; eventId: string; webhookId: number | null; url: string; error: string | null }): AlertInput {
   return {
     kind: 'delivery.dead', severity: 'warning', webhookId: d.webhookId, deliveryId: d.id,
-    title: `Deliveries to webhook ${d.webhookId} are failing`,
-    message: `delivery ${d.id} (event ${d.eventId}) to ${d.url} is dead: ${d.error ?? 'unknown error'}. Redeliver it with POST /api/v1/deliveries/${d.id}/redeliver, `
-      + `or every dead delivery of the webhook with POST /api/v1/webhooks/${d.webhookId}/redeliver.`,
+    title: d.webhookId === null ? `Delivery to ${d.url} failed` : `Deliveries to webhook ${d.webhookId} are failing`,
+    message: `delivery ${d.id} (event ${d.eventId}) to ${d.url} is dead: ${d.error ?? 'unknown error'}. Redeliver it with POST /api/v1/deliveries/${d.id}/redeliver`
+      + (d.webhookId === null ? '.' : `, or every dead delivery of the webhook with POST /api/v1/webhooks/${d.webhookId}/redeliver.`),
   };
 }
 

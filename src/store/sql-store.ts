@@ -13,7 +13,6 @@ import type {
 import type { TriggerType, WebhookMode, WebhookType } from '../core/types.js';
 import { SqlAlertingStore, type BoxHolder } from './sql-alerting-store.js';
 import { deadDeliveryAlert, disabledWebhookAlert } from './delivery-alerts.js';
-import { WEBHOOK_DELETED } from './store.js';
 import type { DirectExec } from './sql-receiver-store.js';
 
 type Row<T> = Selectable<T>;
@@ -282,18 +281,9 @@ export class SqlStore extends SqlAlertingStore implements Store {
       return self.getWebhook(id);
     });
   }
-  async deleteWebhook(id: number, now: number): Promise<boolean> {
-    return this.transaction(async (tx) => {
-      const self = tx as SqlStore;
-      // Its sending stops with it: what waits to be sent ends now, in the same transaction (deliveries keep their
-      // history; webhook_id becomes NULL by the foreign key). One in flight ends when its attempt is recorded
-      // (see recordIn); the claim never sends a delivery without a webhook.
-      await self.raw(
-        `UPDATE deliveries SET status = 'dead', last_error = ?, lease_until = NULL, updated_at = ?
-         WHERE webhook_id = ? AND status IN ('pending', 'failed')`, [WEBHOOK_DELETED, now, id]);
-      const r = await self.db.deleteFrom('webhooks').where('id', '=', id).executeTakeFirst();
-      return Number(r.numDeletedRows) > 0;
-    });
+  async deleteWebhook(id: number): Promise<boolean> {
+    const r = await this.db.deleteFrom('webhooks').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
   }
   async findTriggers(type: TriggerType, state?: string): Promise<TriggerMatch[]> {
     let q = this.db.selectFrom('webhook_triggers').selectAll().where('trigger_type', '=', type);
@@ -382,18 +372,9 @@ export class SqlStore extends SqlAlertingStore implements Store {
     if (limit <= 0) return [];
     const hooks = await this.raw<{ id: number; fifo: number }>(
       'SELECT id, fifo FROM webhooks WHERE paused = 0 AND disabled_at IS NULL ORDER BY id', []);
-    const orphans: number[] = [];
     const picked = hooks.length > CLAIM_PER_WEBHOOK_MAX
-      ? await this.claimScan(now, limit, opts, orphans)
-      : await this.claimPerWebhook(now, limit, hooks, opts, orphans);
-    if (orphans.length) {
-      // Open deliveries of deleted webhooks (left by a version that sent them on, or a delivery whose attempt was cut
-      // short by a crash after its webhook was deleted): never sent; they end here.
-      await this.raw(
-        `UPDATE deliveries SET status = 'dead', last_error = ?, lease_until = NULL, updated_at = ?
-         WHERE id IN (SELECT value FROM json_each(?)) AND webhook_id IS NULL AND status IN ('pending', 'delivering', 'failed')`,
-        [WEBHOOK_DELETED, now, JSON.stringify(orphans)]);
-    }
+      ? await this.claimScan(now, limit, opts)
+      : await this.claimPerWebhook(now, limit, hooks, opts);
     if (picked.length === 0) return [];
     const rows = await this.raw<Row<DeliveryTable>>(
       `UPDATE deliveries SET status = 'delivering', lease_until = ?, updated_at = ?
@@ -404,14 +385,13 @@ export class SqlStore extends SqlAlertingStore implements Store {
   /**
    * Each active webhook with room is asked for its own due rows (index deliveries_webhook_queued: a seek and at
    * most `room` rows read), so saturated webhooks cost nothing and nothing is read only to be skipped. Expired
-   * leases and deliveries of deleted webhooks come from their own (normally empty) index ranges; the latter are
-   * not claimed but put in `orphans`.
+   * leases and deliveries of deleted webhooks come from their own (normally empty) index ranges.
    */
-  private async claimPerWebhook(now: number, limit: number, hooks: { id: number; fifo: number }[], opts: ClaimOptions, orphans: number[]): Promise<number[]> {
+  private async claimPerWebhook(now: number, limit: number, hooks: { id: number; fifo: number }[], opts: ClaimOptions): Promise<number[]> {
     const excluded = new Set(opts.excludeWebhooks);
     const active = new Set<number>();
     const roomOf = new Map<number, number>();
-    const due: { id: number; webhook_id: number; at: number }[] = [];
+    const due: { id: number; webhook_id: number | null; at: number }[] = [];
     for (const h of hooks) {
       active.add(h.id);
       if (excluded.has(h.id)) continue;
@@ -433,19 +413,19 @@ export class SqlStore extends SqlAlertingStore implements Store {
          ORDER BY next_attempt_at, id LIMIT ?`, [h.id, now, room]);
       for (const r of rows) due.push({ id: r.id, webhook_id: h.id, at: r.at });
     }
-    const gone = await this.raw<{ id: number }>(
-      `SELECT id FROM deliveries INDEXED BY deliveries_webhook_queued
-       WHERE webhook_id IS NULL AND status IN ('pending', 'failed') ORDER BY next_attempt_at, id LIMIT ?`, [limit]);
-    for (const r of gone) orphans.push(r.id);
+    const orphans = await this.raw<{ id: number; at: number }>(
+      `SELECT id, next_attempt_at AS at FROM deliveries INDEXED BY deliveries_webhook_queued
+       WHERE webhook_id IS NULL AND status IN ('pending', 'failed') AND next_attempt_at <= ?
+       ORDER BY next_attempt_at, id LIMIT ?`, [now, limit]);
+    for (const r of orphans) due.push({ id: r.id, webhook_id: null, at: r.at });
     const leased = await this.raw<{ id: number; webhook_id: number | null; at: number }>(
       `SELECT id, webhook_id, lease_until AS at FROM deliveries INDEXED BY deliveries_leased
        WHERE status = 'delivering' AND lease_until <= ? ORDER BY lease_until, id LIMIT ?`, [now, limit * 4]);
     const fifo = new Set(hooks.filter((h) => h.fifo === 1).map((h) => h.id));
     for (const r of leased) {
-      if (r.webhook_id === null) { orphans.push(r.id); continue; }
       // FIFO webhooks' expired leases were considered above (their head only); paused or disabled: they wait.
-      if (!active.has(r.webhook_id) || fifo.has(r.webhook_id)) continue;
-      due.push({ id: r.id, webhook_id: r.webhook_id, at: r.at });
+      if (r.webhook_id !== null && (!active.has(r.webhook_id) || fifo.has(r.webhook_id))) continue;
+      due.push(r);
     }
     due.sort((a, b) => a.at - b.at || a.id - b.id);
     const picked: number[] = [];
@@ -453,20 +433,19 @@ export class SqlStore extends SqlAlertingStore implements Store {
     for (const d of due) {
       if (picked.length >= limit) break;
       if (seen.has(d.id)) continue;
-      const left = roomOf.get(d.webhook_id) ?? 0;
-      if (left <= 0) continue;
-      roomOf.set(d.webhook_id, left - 1);
+      if (d.webhook_id !== null) {
+        const left = roomOf.get(d.webhook_id) ?? 0;
+        if (left <= 0) continue;
+        roomOf.set(d.webhook_id, left - 1);
+      }
       seen.add(d.id);
       picked.push(d.id);
     }
     return picked;
   }
 
-  /**
-   * The claim for many webhooks: two index-ordered scans of the whole queue, skipping what does not fit. Deliveries
-   * of deleted webhooks are not claimed but put in `orphans`.
-   */
-  private async claimScan(now: number, limit: number, opts: ClaimOptions, orphans: number[]): Promise<number[]> {
+  /** The claim for many webhooks: two index-ordered scans of the whole queue, skipping what does not fit. */
+  private async claimScan(now: number, limit: number, opts: ClaimOptions): Promise<number[]> {
     const exclude = opts.excludeWebhooks.length ? opts.excludeWebhooks : [-1];
     const n = opts.roomFor ? limit * 4 : limit;
     // Two index-ordered scans (due queued rows; expired leases) instead of one OR that sorts the whole backlog.
@@ -492,9 +471,8 @@ export class SqlStore extends SqlAlertingStore implements Store {
     const room = new Map<number, number>();
     const picked: number[] = [];
     for (const d of due) {
-      if (d.webhook_id === null) { orphans.push(d.id); continue; }
       if (picked.length >= limit) break;
-      if (opts.roomFor) {
+      if (d.webhook_id !== null && opts.roomFor) {
         const left = room.get(d.webhook_id) ?? opts.roomFor(d.webhook_id);
         if (left <= 0) continue;
         room.set(d.webhook_id, left - 1);
@@ -518,12 +496,11 @@ export class SqlStore extends SqlAlertingStore implements Store {
       const self = this;
       // What the alerts of deliveries that die need beyond the results (only when one does: nothing more is read on
       // the way to `delivered` or `failed`).
-      // Read under the same condition as the UPDATE below: an alert only for a delivery the record does move on, and
-      // whose webhook still exists (one deleted meanwhile needs no alert).
+      // Read under the same condition as the UPDATE below: an alert only for a delivery the record does move on.
       const dying = results.filter((r) => r.status === 'dead');
-      const deadRows = dying.length === 0 ? [] : await self.raw<{ id: number; event_id: string; webhook_id: number }>(
+      const deadRows = dying.length === 0 ? [] : await self.raw<{ id: number; event_id: string; webhook_id: number | null }>(
         `SELECT d.id, d.event_id, d.webhook_id FROM deliveries d JOIN json_each(?) AS j ON d.id = j.value->>0
-         WHERE d.status = 'delivering' AND (j.value->>1 IS NULL OR d.lease_until = j.value->>1) AND d.webhook_id IS NOT NULL`,
+         WHERE d.status = 'delivering' AND (j.value->>1 IS NULL OR d.lease_until = j.value->>1)`,
         [JSON.stringify(dying.map((r) => [r.attempt.deliveryId, r.leaseUntil ?? null]))]);
       // Two statements whatever the batch size (one text each, so prepared once): the rows travel as one JSON array.
       await self.raw(
@@ -537,18 +514,13 @@ export class SqlStore extends SqlAlertingStore implements Store {
         ]))]);
       // Every attempt goes to the log (above); its delivery moves on only if it is still delivering under the lease
       // the attempt was made under. A late result (the delivery was handed back at shutdown, or its lease expired and
-      // it was claimed again) must not overwrite what the row says now. An attempt that ends after its webhook was
-      // deleted (webhook_id now NULL) ends its delivery: delivered if it succeeded, else dead, never retried.
+      // it was claimed again) must not overwrite what the row says now.
       await self.raw(
-        `UPDATE deliveries SET
-           status = CASE WHEN deliveries.webhook_id IS NULL AND j.value->>1 != 'delivered' THEN 'dead' ELSE j.value->>1 END,
-           attempts = j.value->>2, lease_until = NULL, last_status = j.value->>3,
-           last_error = CASE WHEN deliveries.webhook_id IS NULL AND j.value->>1 != 'delivered'
-             THEN ? || COALESCE('; last attempt: ' || (j.value->>4), '') ELSE j.value->>4 END,
-           updated_at = ?, next_attempt_at = COALESCE(j.value->>5, deliveries.next_attempt_at)
+        `UPDATE deliveries SET status = j.value->>1, attempts = j.value->>2, lease_until = NULL, last_status = j.value->>3,
+           last_error = j.value->>4, updated_at = ?, next_attempt_at = COALESCE(j.value->>5, deliveries.next_attempt_at)
          FROM json_each(?) AS j WHERE deliveries.id = j.value->>0 AND deliveries.status = 'delivering'
            AND (j.value->>6 IS NULL OR deliveries.lease_until = j.value->>6)`,
-        [WEBHOOK_DELETED, now, JSON.stringify(results.map((r) => [
+        [now, JSON.stringify(results.map((r) => [
           r.attempt.deliveryId, r.status, r.attempt.attempt, r.attempt.statusCode, r.attempt.error, r.nextAttemptAt, r.leaseUntil ?? null,
         ]))]);
       // Each webhook's run of failures: cleared by any success, started by the first failure after one.
@@ -649,14 +621,13 @@ export class SqlStore extends SqlAlertingStore implements Store {
     if (ids.length === 0) return [];
     return this.transaction(async (tx) => {
       const self = tx as SqlStore;
-      // A deleted webhook's deliveries are not sent again (the engine would not send them anyway).
-      const rows = await self.db.selectFrom('deliveries').innerJoin('webhooks', 'webhooks.id', 'deliveries.webhook_id')
-        .select(['deliveries.id', 'deliveries.event_id', 'deliveries.webhook_id', 'webhooks.url as url',
+      const rows = await self.db.selectFrom('deliveries').leftJoin('webhooks', 'webhooks.id', 'deliveries.webhook_id')
+        .select(['deliveries.id', 'deliveries.event_id', 'deliveries.webhook_id', 'deliveries.url as old_url', 'webhooks.url as new_url',
           'deliveries.event_type', 'deliveries.payload', 'deliveries.content_type', 'deliveries.signed'])
         .where('deliveries.id', 'in', ids).orderBy('deliveries.id').execute();
       if (rows.length === 0) return [];
       const out = await self.db.insertInto('deliveries').values(rows.map((r) => ({
-        event_id: r.event_id, webhook_id: r.webhook_id, url: r.url, event_type: r.event_type,
+        event_id: r.event_id, webhook_id: r.webhook_id, url: r.new_url ?? r.old_url, event_type: r.event_type,
         payload: r.payload, content_type: r.content_type, signed: r.signed, status: 'pending', attempts: 0,
         next_attempt_at: now, lease_until: null, last_status: null, last_error: null, created_at: now, updated_at: now,
         redelivery_of: r.id,

@@ -68,8 +68,6 @@ export interface TaskRecord {
 }
 
 export type DeliveryStatus = 'pending' | 'delivering' | 'delivered' | 'failed' | 'dead';
-/** The last_error of a delivery that ended because its webhook was deleted (it is not sent). */
-export const WEBHOOK_DELETED = 'webhook deleted';
 export interface DeliveryInput {
   eventId: string; webhookId: number | null; url: string; eventType: string; payload: string;
   contentType: string | null; signed: boolean; nextAttemptAt: number;
@@ -176,12 +174,7 @@ export interface Store extends ReceiverStore, AlertingStore {
   findWebhookByName(name: string, scopeId: number): Promise<WebhookRecord | null>;
   createWebhook(w: WebhookInput, triggers: TriggerInput[], now: number): Promise<WebhookRecord>;
   updateWebhook(id: number, patch: WebhookPatch, triggers: TriggerInput[] | undefined, now: number): Promise<WebhookRecord | null>;
-  /**
-   * Deletes the webhook and, in the same transaction, ends its deliveries waiting to be sent (pending, failed):
-   * `dead`, last_error WEBHOOK_DELETED. A delivery in flight ends when its attempt is recorded (delivered if it
-   * succeeded, else dead); claims never send a delivery whose webhook is gone. The deliveries and attempts stay.
-   */
-  deleteWebhook(id: number, now: number): Promise<boolean>;
+  deleteWebhook(id: number): Promise<boolean>;
   /** Triggers of a type (and, for state changes, of a state) with their webhooks, in id order. */
   findTriggers(type: TriggerType, state?: string): Promise<TriggerMatch[]>;
 
@@ -202,7 +195,6 @@ export interface Store extends ReceiverStore, AlertingStore {
   /**
    * Leases up to `limit` due deliveries (pending/failed and due, or delivering with an expired lease), oldest due
    * first, skipping paused and disabled webhooks and, for FIFO webhooks, everything but the oldest open delivery.
-   * Open deliveries of deleted webhooks it finds are made dead (WEBHOOK_DELETED), never claimed.
    */
   claimDeliveries(now: number, limit: number, leaseUntil: number, opts?: ClaimOptions): Promise<DeliveryRecord[]>;
   /**
@@ -219,7 +211,7 @@ export interface Store extends ReceiverStore, AlertingStore {
   listDeliveries(f: DeliveryFilter): Promise<DeliveryRecord[]>;
   listAttempts(deliveryId: number): Promise<AttemptRecord[]>;
   findAttempts(f: AttemptFilter): Promise<AttemptRecord[]>;
-  /** New deliveries of the same events, to each webhook's current URL; deliveries of deleted webhooks are skipped. */
+  /** New deliveries of the same events, to each webhook's current URL (or the original URL if it is gone). */
   redeliver(ids: number[], now: number): Promise<number[]>;
   /**
    * Ids of the dead deliveries of a webhook created within [since, until), one per event: of an event's dead

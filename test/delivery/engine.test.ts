@@ -228,43 +228,6 @@ test('redeliver one and bulk-redeliver dead ones in a time range; the attempt lo
   }
 });
 
-test('deleting a webhook stops its sending: waiting deliveries end at once, one in flight ends with its attempt, history stays', async () => {
-  const t = await env();
-  try {
-    const { sink, id } = await t.hook();
-    sink.respond(503);
-    await t.fire();
-    await until(async () => (await t.deliveries('?status=failed')).length === 1, 'a failed delivery waiting for its retry');
-    // A second event, in flight at the (slow, failing) endpoint when the webhook is deleted.
-    sink.delay(1000);
-    await t.fire();
-    await sink.waitFor(2);
-    assert.equal((await t.s.api('DELETE', `/api/v1/webhooks/${id}`)).status, 200);
-    const [waiting] = await t.deliveries('?status=dead');
-    assert.deepEqual([waiting.webhookId, waiting.lastError, waiting.nextAttemptAt], [0, 'webhook deleted', null], 'ended by the delete itself');
-    await until(async () => (await t.deliveries('?status=dead')).length === 2, 'the delivery in flight ended when its attempt did');
-    const [inFlight] = await t.deliveries('?status=dead&limit=1');
-    assert.equal(inFlight.lastError, 'webhook deleted; last attempt: HTTP 503');
-    assert.equal(inFlight.attempts, 1, 'its attempt is recorded');
-    // Days later: nothing more goes to the old URL, and nothing can be sent again.
-    for (const ms of [10_000, 600_000, 86_400_000]) {
-      t.tick(ms);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.equal(sink.requests.length, 2);
-    const again = await t.s.api('POST', `/api/v1/deliveries/${waiting.id}/redeliver`);
-    assert.equal(again.status, 404, again.text);
-    assert.equal(again.body.error.type, 'webhook_not_found');
-    assert.equal((await t.s.api('GET', `/api/v1/attempts?deliveryId=${waiting.id}`)).body.attempts.length, 1, 'the history stays readable');
-    const alerts = (await t.s.api('GET', '/api/v1/alerts')).body.alerts;
-    assert.deepEqual(alerts, [], 'no alert: the user deleted the webhook');
-    const outbox = (await t.s.api('GET', '/api/v1/outbox')).body;
-    assert.deepEqual([outbox.pending, outbox.delivering, outbox.failed, outbox.dead], [0, 0, 0, 2]);
-  } finally {
-    await t.close();
-  }
-});
-
 test('the SSRF guard: without an allowlist, loopback is refused, recorded as its own class, not retried', async () => {
   const t = await env({ env: { SWITCHYARD_OUTBOUND_ALLOW: '' } });
   try {

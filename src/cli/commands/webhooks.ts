@@ -262,12 +262,12 @@ export function register(program: Command, io: Io = defaultIo()): void {
     io.out(`updated webhook ${id}\n`);
   });
 
-  addConnectionOptions(group.command('delete').description('delete a webhook; its deliveries not yet sent are not sent').argument('<id>', 'webhook id', idArg))
+  addConnectionOptions(group.command('delete').description('delete a webhook').argument('<id>', 'webhook id', idArg))
     .action(async (id: number, _o, cmd: Command) => {
       const { client, json } = connect(cmd, io.env);
       const res = await client.request('DELETE', `/api/v1/webhooks/${id}`);
       if (json) return printJson(res, io.out);
-      io.out(`deleted webhook ${id}; its deliveries not yet sent are dead (not sent), their history stays\n`);
+      io.out(`deleted webhook ${id}\n`);
     });
 
   addConnectionOptions(group.command('test').description('send a test event to a webhook now').argument('<id>', 'webhook id', idArg))

@@ -75,10 +75,10 @@ export function registerDeliveryRoutes(api: FastifyInstance, ctx: AppContext): v
 
   api.post<{ Params: { id: string } }>('/deliveries/:id/redeliver', async (req) => {
     const d = await getDelivery(pathId(req.params.id, 'delivery'));
-    const w = d.webhookId === null ? null : await ctx.store.getWebhook(d.webhookId);
-    // Deleting a webhook stops its sending: its events are not sent again (the engine would not send them).
-    if (!w) throw new ApiError('webhook_not_found', `delivery ${d.id} belongs to a webhook that was deleted: it cannot be sent again`);
-    requireCanEditWebhook(req.caller, w.workspaceId);
+    if (d.webhookId !== null) {
+      const w = await ctx.store.getWebhook(d.webhookId);
+      if (w) requireCanEditWebhook(req.caller, w.workspaceId);
+    }
     const [id] = await ctx.store.redeliver([d.id], ctx.clock.now());
     ctx.worker.wake();
     return { delivery: deliveryView((await ctx.store.getDelivery(id!))!) };

@@ -168,13 +168,3 @@ sqliteMigrations['0008_runs_by_capture'] = {
     await sql`CREATE INDEX runs_capture ON runs (capture_id)`.execute(db);
   },
 };
-
-sqliteMigrations['0009_deleted_webhook_deliveries'] = {
-  async up(db: Kysely<any>) {
-    // Deliveries of deleted webhooks were sent on (their webhook_id set to NULL by the foreign key), to the old URL,
-    // with no per-webhook limit and no way to pause them. Deleting a webhook now ends its open deliveries; those left
-    // by earlier versions end here. (Nothing is in flight while migrations run: the engine has not started.)
-    await sql`UPDATE deliveries SET status = 'dead', last_error = 'webhook deleted', lease_until = NULL, updated_at = ${Date.now()}
-      WHERE webhook_id IS NULL AND status IN ('pending', 'delivering', 'failed')`.execute(db);
-  },
-};
