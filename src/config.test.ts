@@ -34,7 +34,7 @@ test('precedence: defaults < YAML file < environment < flags', () => {
   assert.equal(c.webhooks.signing_key, 'from-env');
   assert.equal(c.webhooks.base_url, 'https://det.example.com');
   assert.equal(loadConfig({}, {}).port, 8080);
-  assert.deepEqual([loadConfig({}, {}).receiver.retention_days, loadConfig({}, {}).receiver.retention_max_captures_per_flow], [30, 10_000]);
+  assert.deepEqual([loadConfig({}, {}).receiver.retention_days, loadConfig({}, {}).receiver.retention_max_captures_per_flow], [30, 1_000_000]);
   assert.deepEqual(loadConfig({}, { SWITCHYARD_OUTBOUND_ALLOW: '127.0.0.0/8, ::1' }).outbound.allow, ['127.0.0.0/8', '::1']);
 });
 

@@ -105,8 +105,12 @@ export const configSchema = z
          * a flow's sample, runs not finished and their captures stay.
          */
         retention_days: z.number().min(0.001).default(30),
-        /** At most this many captures are kept per flow (the newest), besides those that must stay; at least the 100 of Test Trigger. */
-        retention_max_captures_per_flow: z.number().int().min(100).default(10_000),
+        /**
+         * At most this many captures are kept per flow (the newest), besides those that must stay; at least the 100 of
+         * Test Trigger. A backstop for disk space: a busy flow (thousands of requests a second) would lose its run
+         * history within seconds under a small cap, so the default is high and age (retention_days) does the work.
+         */
+        retention_max_captures_per_flow: z.number().int().min(100).default(1_000_000),
       })
       .strict()
       .prefault({}),
