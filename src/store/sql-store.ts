@@ -500,7 +500,7 @@ export class SqlStore extends SqlAlertingStore implements Store {
       const dying = results.filter((r) => r.status === 'dead');
       const deadRows = dying.length === 0 ? [] : await self.raw<{ id: number; event_id: string; webhook_id: number | null }>(
         `SELECT d.id, d.event_id, d.webhook_id FROM deliveries d JOIN json_each(?) AS j ON d.id = j.value->>0
-         WHERE d.status = 'delivering' AND (j.value->>1 IS NULL OR d.lease_until = j.value->>1)`,
+         WHERE +d.status = 'delivering' AND (j.value->>1 IS NULL OR d.lease_until = j.value->>1)`,
         [JSON.stringify(dying.map((r) => [r.attempt.deliveryId, r.leaseUntil ?? null]))]);
       // Two statements whatever the batch size (one text each, so prepared once): the rows travel as one JSON array.
       await self.raw(
@@ -518,7 +518,7 @@ export class SqlStore extends SqlAlertingStore implements Store {
       await self.raw(
         `UPDATE deliveries SET status = j.value->>1, attempts = j.value->>2, lease_until = NULL, last_status = j.value->>3,
            last_error = j.value->>4, updated_at = ?, next_attempt_at = COALESCE(j.value->>5, deliveries.next_attempt_at)
-         FROM json_each(?) AS j WHERE deliveries.id = j.value->>0 AND deliveries.status = 'delivering'
+         FROM json_each(?) AS j WHERE deliveries.id = j.value->>0 AND +deliveries.status = 'delivering'
            AND (j.value->>6 IS NULL OR deliveries.lease_until = j.value->>6)`,
         [now, JSON.stringify(results.map((r) => [
           r.attempt.deliveryId, r.status, r.attempt.attempt, r.attempt.statusCode, r.attempt.error, r.nextAttemptAt, r.leaseUntil ?? null,
