@@ -22,7 +22,7 @@ import type { DeliveryEngine } from './delivery/engine.js';
 import { ThreadedEngine } from './delivery/engine-thread.js';
 import { EngineEvents } from './delivery/engine-events.js';
 import { createMetrics } from './delivery/metrics.js';
-import { startSweeper } from './delivery/sweeper.js';
+import { startSweeper, type DeliverySweeper } from './delivery/sweeper.js';
 import { OutboundPolicy } from './delivery/ssrf.js';
 import { Ingress } from './receiver/ingress.js';
 import { FlowService } from './receiver/flow-service.js';
@@ -48,7 +48,7 @@ export interface Running {
   generatedAdminToken: string | null;
   databasePath: string;
   /** The background retention of deliveries and of captures and runs; `runOnce` runs a pass now (tests, tools). */
-  retention: { delivery: { runOnce(): Promise<void> }; receiver: Pick<ReceiverRetention, 'runOnce'> };
+  retention: { delivery: Pick<DeliverySweeper, 'runOnce'>; receiver: Pick<ReceiverRetention, 'runOnce'> };
   stop(): Promise<void>;
 }
 
@@ -169,8 +169,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
       async stop() {
         if (stopped) return;
         stopped = true;
-        sweeper.stop();
-        await receiverRetention.stop();
+        await Promise.all([sweeper.stop(), receiverRetention.stop()]);
         // New API requests are refused from here on (503) while those in progress finish; the engine and the runner
         // stop claiming now, not once the API has drained, and share one grace period: attempts and runs in flight
         // have `shutdown_grace_ms` to finish, then the engine aborts its attempts and both hand the rest back. A

@@ -1,4 +1,11 @@
-/** Enforces attempt-log retention in the background: by age and by count. */
+/**
+ * Enforces the delivery log's retention in the background: finished deliveries (and their attempts) older than
+ * `delivery.retention_days`, and the attempts of finished deliveries past the newest `delivery.retention_max_attempts`.
+ *
+ * The API, the catch hooks and the engine share SQLite's one write lock: a pass is done in small transactions (at
+ * most `batchRows` rows looked at in each) with a pause between them, so a write waits for one batch at most, never
+ * for a whole pass (a day's deliveries at a few thousand a second are millions of rows).
+ */
 import type { Logger } from 'pino';
 import type { Clock } from '../core/types.js';
 import type { Store } from '../store/store.js';
@@ -9,18 +16,83 @@ import type { Store } from '../store/store.js';
  */
 export const FIRST_SWEEP_MS = 10_000;
 
-export function startSweeper(o: { store: Store; clock: Clock; log: Logger; retentionMs: number; maxAttempts: number; firstAfterMs?: number; everyMs?: number }): { stop(): void; runOnce(): Promise<void> } {
-  const runOnce = async () => {
-    try {
-      const r = await o.store.sweep(o.clock.now() - o.retentionMs, o.maxAttempts);
-      if (r.deliveries || r.attempts) o.log.info(r, 'retention: deleted old deliveries and attempts');
-    } catch (e) {
-      o.log.error({ err: e }, 'retention sweep failed; will try again');
+export interface SweepTotals { deliveries: number; attempts: number; batches: number }
+
+export interface SweepOptions {
+  before: number;
+  keepAttempts: number;
+  batchRows?: number;
+  pauseMs?: number;
+  /** Checked between batches: true ends the pass there. */
+  stopped?: () => boolean;
+}
+
+/** One pass of delivery retention over `store`, batch by batch, each batch in its own transaction. */
+export async function sweepDeliveryLog(store: Store, o: SweepOptions): Promise<SweepTotals> {
+  const batchRows = o.batchRows ?? 500;
+  const pauseMs = o.pauseMs ?? 10;
+  const stopped = o.stopped ?? (() => false);
+  const t: SweepTotals = { deliveries: 0, attempts: 0, batches: 0 };
+  type Batch = { deleted: number; attempts?: number; next: number | null };
+  const drain = async (batch: (tx: Store, afterId: number) => Promise<Batch>, add: (r: Batch) => void) => {
+    let afterId = 0;
+    while (!stopped()) {
+      const r = await store.transaction((tx) => batch(tx, afterId));
+      add(r);
+      t.batches++;
+      if (r.next === null) return;
+      afterId = r.next;
+      if (pauseMs > 0) await new Promise((res) => setTimeout(res, pauseMs));
     }
   };
-  const first = setTimeout(() => void runOnce(), o.firstAfterMs ?? FIRST_SWEEP_MS);
+  // Deliveries first: their attempts go with them, which leaves the attempt pass less to look at.
+  await drain((tx, afterId) => tx.sweepDeliveries({ afterId, limit: batchRows, before: o.before }), (r) => { t.deliveries += r.deleted; t.attempts += r.attempts ?? 0; });
+  // Taken once: attempts recorded meanwhile only move the true bound up, so the pass deletes less, never more.
+  const capId = await store.attemptIdBehind(o.keepAttempts);
+  await drain((tx, afterId) => tx.sweepAttempts({ afterId, limit: batchRows, before: o.before, capId }), (r) => { t.attempts += r.deleted; });
+  return t;
+}
+
+export interface DeliverySweeper {
+  /** One full pass now (waits for a pass already running instead of starting a second one). */
+  runOnce(): Promise<SweepTotals>;
+  /** No more passes; resolves when the batch in progress (if any) has committed. */
+  stop(): Promise<void>;
+}
+
+export function startSweeper(o: {
+  store: Store; clock: Clock; log: Logger; retentionMs: number; maxAttempts: number; firstAfterMs?: number; everyMs?: number;
+  batchRows?: number; pauseMs?: number;
+}): DeliverySweeper {
+  let stopped = false;
+  let current: Promise<SweepTotals> | null = null;
+  const pass = async (): Promise<SweepTotals> => {
+    const started = Date.now();
+    const t = await sweepDeliveryLog(o.store, {
+      before: o.clock.now() - o.retentionMs, keepAttempts: o.maxAttempts, batchRows: o.batchRows, pauseMs: o.pauseMs, stopped: () => stopped,
+    });
+    if (t.deliveries || t.attempts) o.log.info({ ...t, ms: Date.now() - started }, 'retention: deleted old deliveries and attempts');
+    return t;
+  };
+  const runOnce = (): Promise<SweepTotals> => {
+    current ??= pass().finally(() => { current = null; });
+    return current;
+  };
+  const background = () => {
+    if (stopped) return;
+    runOnce().catch((e: unknown) => o.log.error({ err: e }, 'retention sweep failed; will try again'));
+  };
+  const first = setTimeout(background, o.firstAfterMs ?? FIRST_SWEEP_MS);
   first.unref();
-  const timer = setInterval(() => void runOnce(), o.everyMs ?? 10 * 60_000);
+  const timer = setInterval(background, o.everyMs ?? 10 * 60_000);
   timer.unref();
-  return { stop: () => { clearTimeout(first); clearInterval(timer); }, runOnce };
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      clearTimeout(first);
+      clearInterval(timer);
+      await current?.catch(() => undefined);
+    },
+  };
 }

@@ -655,25 +655,44 @@ export class SqlStore extends SqlAlertingStore implements Store {
       oldestDueCreatedAt: oldest?.t === null || oldest?.t === undefined ? null : Number(oldest.t),
     };
   }
-  async sweep(before: number, keepAttempts: number): Promise<{ deliveries: number; attempts: number }> {
-    return this.transaction(async (tx) => {
-      const self = tx as SqlStore;
-      let attempts = Number((await self.db.deleteFrom('delivery_attempts').where('started_at', '<', before)
-        .where('delivery_id', 'in', (eb) => eb.selectFrom('deliveries').select('id').where('status', 'in', ['delivered', 'dead']))
-        .executeTakeFirst()).numDeletedRows);
-      // The count cap: past the newest `keepAttempts`, the attempts of finished deliveries go. A delivery still open
-      // keeps all of its attempts (they are why it is still retrying, and what an operator looks at meanwhile); open
-      // deliveries are few next to the log, and their ids come off an index (deliveries_status).
-      const newest = await self.db.selectFrom('delivery_attempts').select('id').orderBy('id', 'desc').offset(keepAttempts).limit(1).executeTakeFirst();
-      if (newest) {
-        attempts += Number((await self.db.deleteFrom('delivery_attempts').where('id', '<=', newest.id)
-          .where('delivery_id', 'not in', (eb) => eb.selectFrom('deliveries').select('id').where('status', 'in', [...OPEN_STATUSES]))
-          .executeTakeFirst()).numDeletedRows);
-      }
-      const deliveries = Number((await self.db.deleteFrom('deliveries').where('status', 'in', ['delivered', 'dead'])
-        .where('updated_at', '<', before).executeTakeFirst()).numDeletedRows);
-      return { deliveries, attempts };
-    });
+  async attemptIdBehind(keep: number): Promise<number | null> {
+    const [r] = await this.raw<{ id: number }>('SELECT id FROM delivery_attempts ORDER BY id DESC LIMIT 1 OFFSET ?', [keep]);
+    return r ? Number(r.id) : null;
+  }
+  async sweepAttempts(o: { afterId: number; limit: number; before: number; capId: number | null }): Promise<{ deleted: number; next: number | null }> {
+    // Off the primary key from where the last batch stopped, each attempt's delivery looked up by its id. An attempt
+    // whose delivery is gone counts as finished.
+    const rows = await this.raw<{ id: number; started_at: number; status: string | null }>(
+      `SELECT a.id, a.started_at, d.status FROM delivery_attempts a LEFT JOIN deliveries d ON d.id = a.delivery_id
+       WHERE a.id > ? ORDER BY a.id LIMIT ?`, [o.afterId, o.limit]);
+    const cap = o.capId ?? -1;
+    const victims: number[] = [];
+    let next: number | null = rows.length === o.limit ? Number(rows[rows.length - 1]!.id) : null;
+    for (const r of rows) {
+      const id = Number(r.id);
+      // Ids grow with the time attempts are recorded: past the cap, the first attempt young enough ends the pass.
+      if (id > cap && r.started_at >= o.before) { next = null; break; }
+      if (r.status === null || !(OPEN_STATUSES as readonly string[]).includes(r.status)) victims.push(id);
+    }
+    if (victims.length > 0) await this.raw('DELETE FROM delivery_attempts WHERE id IN (SELECT value FROM json_each(?))', [JSON.stringify(victims)]);
+    return { deleted: victims.length, next };
+  }
+  async sweepDeliveries(o: { afterId: number; limit: number; before: number }): Promise<{ deleted: number; attempts: number; next: number | null }> {
+    const rows = await this.raw<{ id: number; status: string; created_at: number; updated_at: number }>(
+      'SELECT id, status, created_at, updated_at FROM deliveries WHERE id > ? ORDER BY id LIMIT ?', [o.afterId, o.limit]);
+    const victims: number[] = [];
+    let next: number | null = rows.length === o.limit ? Number(rows[rows.length - 1]!.id) : null;
+    for (const r of rows) {
+      // Created at or after the cutoff, it cannot have been updated before it; the later ones are younger still.
+      if (r.created_at >= o.before) { next = null; break; }
+      if ((r.status === 'delivered' || r.status === 'dead') && r.updated_at < o.before) victims.push(Number(r.id));
+    }
+    if (victims.length === 0) return { deleted: 0, attempts: 0, next };
+    // Their attempts go with them (ON DELETE CASCADE, off delivery_attempts_delivery); counted first, for the totals.
+    const ids = JSON.stringify(victims);
+    const [n] = await this.raw<{ n: number }>('SELECT COUNT(*) AS n FROM delivery_attempts WHERE delivery_id IN (SELECT value FROM json_each(?))', [ids]);
+    await this.raw('DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?))', [ids]);
+    return { deleted: victims.length, attempts: Number(n?.n ?? 0), next };
   }
 
   // alerts

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore } from './open.js';
 import type { DeliveryInput, Store } from './store.js';
+import { sweepDeliveryLog } from '../delivery/sweeper.js';
 
 const stores: { name: string; open: () => Promise<{ store: Store; cleanup: () => Promise<void> }> }[] = [
   {
@@ -236,8 +237,10 @@ for (const impl of stores) {
     const att = (id: number) => ({ deliveryId: id, webhookId: null, attempt: 1, startedAt: T0, durationMs: 1, statusCode: 200, outcome: 'ok' as const, error: null, responseBody: null, remoteAddress: null, url: 'u', requestHeaders: {}, responseHeaders: null });
     await s.recordAttempts(claimed.slice(0, 2).map((d) => ({ attempt: att(d.id), status: 'delivered' as const, nextAttemptAt: null, webhook: 'healthy' as const })), T0);
     await s.releaseDeliveries([claimed[2]!.id], T0);
-    const swept = await s.sweep(T0 + 1, 1_000_000);
-    assert.deepEqual(swept, { deliveries: 2, attempts: 2 });
+    // Batches of 2 rows: the pass goes on across batches (the open delivery is the third row looked at).
+    const swept = await sweepDeliveryLog(s, { before: T0 + 1, keepAttempts: 1_000_000, batchRows: 2, pauseMs: 0 });
+    assert.deepEqual([swept.deliveries, swept.attempts], [2, 2]);
+    assert.ok(swept.batches >= 2, `in batches (${swept.batches})`);
     assert.deepEqual((await s.listDeliveries({ limit: 10 })).map((d) => d.id), [ids[2]], 'the open delivery stays');
   });
 
@@ -252,11 +255,15 @@ for (const impl of stores) {
     await s.recordAttempts([{ attempt: att(open!, 2, false), status: 'failed', nextAttemptAt: T0 + 60_000, webhook: 'failing' }], T0);
     await s.recordAttempts([{ attempt: att(done2!, 1, true), status: 'delivered', nextAttemptAt: null, webhook: 'healthy' }], T0);
     // Nothing is old enough for the age cutoff; a cap of 1 leaves done2's attempt and the open delivery's two.
-    assert.deepEqual(await s.sweep(T0 - 1, 1), { deliveries: 0, attempts: 1 });
+    const sweep = async () => {
+      const t = await sweepDeliveryLog(s, { before: T0 - 1, keepAttempts: 1, batchRows: 2, pauseMs: 0 });
+      return { deliveries: t.deliveries, attempts: t.attempts };
+    };
+    assert.deepEqual(await sweep(), { deliveries: 0, attempts: 1 });
     assert.equal((await s.listAttempts(done1!)).length, 0, 'past the cap');
     assert.equal((await s.listAttempts(open!)).length, 2, 'an open delivery keeps its attempts');
     assert.equal((await s.listAttempts(done2!)).length, 1, 'the newest attempt');
     assert.equal((await s.listDeliveries({ limit: 10 })).length, 3, 'the cap deletes attempts, not deliveries');
-    assert.deepEqual(await s.sweep(T0 - 1, 1), { deliveries: 0, attempts: 0 }, 'nothing more to delete');
+    assert.deepEqual(await sweep(), { deliveries: 0, attempts: 0 }, 'nothing more to delete');
   });
 }

@@ -220,10 +220,19 @@ export interface Store extends ReceiverStore, AlertingStore {
   deadDeliveryIds(webhookId: number, since: number, until: number, limit: number): Promise<number[]>;
   outboxStats(now: number): Promise<OutboxStats>;
   /**
-   * Deletes finished deliveries and their attempts older than `before`, and the attempts of finished deliveries beyond
-   * the newest `keepAttempts` (an open delivery keeps all of its attempts).
+   * Retention of the attempt log, one batch (src/delivery/sweeper.ts runs the pass, each batch in its own
+   * transaction): of the attempts after `afterId`, at most `limit` looked at, in id order, those of finished
+   * deliveries started before `before` or with an id up to `capId` (the count cap) are deleted; an open delivery keeps
+   * all of its attempts. `next`: the id to go on after, or null when the pass is done.
    */
-  sweep(before: number, keepAttempts: number): Promise<{ deliveries: number; attempts: number }>;
+  sweepAttempts(o: { afterId: number; limit: number; before: number; capId: number | null }): Promise<{ deleted: number; next: number | null }>;
+  /** The id of the newest attempt past the newest `keep` (the count cap's bound), or null if there are no more. */
+  attemptIdBehind(keep: number): Promise<number | null>;
+  /**
+   * Finished deliveries last updated before `before`, one batch, as sweepAttempts; their attempts go with them
+   * (`attempts`: how many).
+   */
+  sweepDeliveries(o: { afterId: number; limit: number; before: number }): Promise<{ deleted: number; attempts: number; next: number | null }>;
 
   /** Raises an alert, or counts it into an open one of the same kind for the same webhook. */
   raiseAlert(a: AlertInput, now: number): Promise<AlertRecord>;
