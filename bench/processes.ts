@@ -3,6 +3,7 @@
  * dir) with an RSS sampler, and sinks (bench/sink.ts, forked with an IPC channel).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { launcherNodeFlags } from '../src/launcher-flags.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -87,7 +88,8 @@ export async function startSwitchyard(opts: { profileDir?: string; timeoutMs?: n
   for (const [k, v] of Object.entries(process.env)) {
     if (k.startsWith('BENCH_SY_') && v !== undefined) env[`SWITCHYARD_${k.slice('BENCH_SY_'.length)}`] = v;
   }
-  const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
+  // As users run it: the launcher's own flags first (src/launcher-flags.ts).
+  const nodeArgs = [...launcherNodeFlags(BIN), ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [])];
   // A/B runs of V8 or Node flags: BENCH_NODE_ARGS="--max-semi-space-size=32".
   if (process.env.BENCH_NODE_ARGS) nodeArgs.push(...process.env.BENCH_NODE_ARGS.split(/\s+/).filter(Boolean));
   const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1'], {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from './vectors.js';
+import { launcherNodeFlags } from '../../src/launcher-flags.js';
 
 export const BIN = join(repoRoot(), 'bin', 'switchyard.js');
 
@@ -10,7 +11,7 @@ export interface ServerProcess { child: ChildProcess; url: string; output: () =>
 
 /** Starts `switchyard serve` and resolves once it prints its banner. */
 export async function spawnServer(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+  const child = spawn(process.execPath, [...launcherNodeFlags(BIN), BIN, 'serve', ...args], {
     env: { ...process.env, SWITCHYARD_LOG_LEVEL: 'warn', SWITCHYARD_OUTBOUND_ALLOW: '127.0.0.0/8,::1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
