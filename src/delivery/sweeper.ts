@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/types.js';
 import type { Store } from '../store/store.js';
+import { schedulePasses, type Passes } from '../loop/passes.js';
 
 /**
  * The first sweep, this long after start: soon (a process restarted more often than every 10 minutes, the period,
@@ -53,46 +54,21 @@ export async function sweepDeliveryLog(store: Store, o: SweepOptions): Promise<S
   return t;
 }
 
-export interface DeliverySweeper {
-  /** One full pass now (waits for a pass already running instead of starting a second one). */
-  runOnce(): Promise<SweepTotals>;
-  /** No more passes; resolves when the batch in progress (if any) has committed. */
-  stop(): Promise<void>;
-}
+export type DeliverySweeper = Passes<SweepTotals>;
 
 export function startSweeper(o: {
   store: Store; clock: Clock; log: Logger; retentionMs: number; maxAttempts: number; firstAfterMs?: number; everyMs?: number;
   batchRows?: number; pauseMs?: number;
 }): DeliverySweeper {
-  let stopped = false;
-  let current: Promise<SweepTotals> | null = null;
-  const pass = async (): Promise<SweepTotals> => {
-    const started = Date.now();
-    const t = await sweepDeliveryLog(o.store, {
-      before: o.clock.now() - o.retentionMs, keepAttempts: o.maxAttempts, batchRows: o.batchRows, pauseMs: o.pauseMs, stopped: () => stopped,
-    });
-    if (t.deliveries || t.attempts) o.log.info({ ...t, ms: Date.now() - started }, 'retention: deleted old deliveries and attempts');
-    return t;
-  };
-  const runOnce = (): Promise<SweepTotals> => {
-    current ??= pass().finally(() => { current = null; });
-    return current;
-  };
-  const background = () => {
-    if (stopped) return;
-    runOnce().catch((e: unknown) => o.log.error({ err: e }, 'retention sweep failed; will try again'));
-  };
-  const first = setTimeout(background, o.firstAfterMs ?? FIRST_SWEEP_MS);
-  first.unref();
-  const timer = setInterval(background, o.everyMs ?? 10 * 60_000);
-  timer.unref();
-  return {
-    runOnce,
-    async stop() {
-      stopped = true;
-      clearTimeout(first);
-      clearInterval(timer);
-      await current?.catch(() => undefined);
+  return schedulePasses({
+    log: o.log, failure: 'retention sweep failed; will try again', firstAfterMs: o.firstAfterMs ?? FIRST_SWEEP_MS, everyMs: o.everyMs ?? 10 * 60_000,
+    pass: async (stopped) => {
+      const started = Date.now();
+      const t = await sweepDeliveryLog(o.store, {
+        before: o.clock.now() - o.retentionMs, keepAttempts: o.maxAttempts, batchRows: o.batchRows, pauseMs: o.pauseMs, stopped,
+      });
+      if (t.deliveries || t.attempts) o.log.info({ ...t, ms: Date.now() - started }, 'retention: deleted old deliveries and attempts');
+      return t;
     },
-  };
+  });
 }

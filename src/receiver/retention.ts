@@ -15,6 +15,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/types.js';
 import type { Store, SweepBatch } from '../store/store.js';
+import { schedulePasses, type Passes } from '../loop/passes.js';
 
 /** The first pass, this long after start: soon, but not in the middle of starting (runs resuming, hooks warming). */
 export const FIRST_PASS_MS = 10_000;
@@ -30,24 +31,19 @@ export interface ReceiverRetentionOptions {
   batchRows?: number; batchBytes?: number; pauseMs?: number;
 }
 
-export interface ReceiverRetention {
-  /** One full pass (waits for a pass already running instead of starting a second one). */
-  runOnce(): Promise<RetentionTotals>;
-  /** No more passes; resolves when the batch in progress (if any) has committed. */
-  stop(): Promise<void>;
-}
+export type ReceiverRetention = Passes<RetentionTotals>;
 
 export function startReceiverRetention(o: ReceiverRetentionOptions): ReceiverRetention {
   const batchRows = o.batchRows ?? 250;
   const batchBytes = o.batchBytes ?? 16 * 1024 * 1024;
   const pauseMs = o.pauseMs ?? 10;
-  let stopped = false;
-  let current: Promise<RetentionTotals> | null = null;
+  // The schedule's own flag (schedulePasses), read between batches.
+  let stopped: () => boolean = () => false;
 
   /** Batches until there is nothing after, each in its own transaction, with a pause between them. */
   const drain = async (t: RetentionTotals, batch: (afterId: number) => (tx: Store) => Promise<SweepBatch>): Promise<void> => {
     let afterId = 0;
-    while (!stopped) {
+    while (!stopped()) {
       const r = await o.store.transaction(batch(afterId));
       t.captures += r.captures;
       t.runs += r.runs;
@@ -59,7 +55,8 @@ export function startReceiverRetention(o: ReceiverRetentionOptions): ReceiverRet
     }
   };
 
-  const pass = async (): Promise<RetentionTotals> => {
+  const pass = async (isStopped: () => boolean): Promise<RetentionTotals> => {
+    stopped = isStopped;
     const t: RetentionTotals = { captures: 0, runs: 0, bytes: 0, batches: 0 };
     const started = Date.now();
     const now = o.clock.now();
@@ -77,7 +74,7 @@ export function startReceiverRetention(o: ReceiverRetentionOptions): ReceiverRet
       }));
       // By count: per flow, the captures older than its newest `keepPerFlow` (finished runs of any age go with them).
       for (const f of flows) {
-        if (stopped) break;
+        if (stopped()) break;
         // Taken once: captures arriving meanwhile only move the true bound up, so the pass deletes less, never more.
         const maxId = await o.store.captureIdBehind(f.id, o.keepPerFlow);
         if (maxId === null) continue;
@@ -96,25 +93,8 @@ export function startReceiverRetention(o: ReceiverRetentionOptions): ReceiverRet
     return t;
   };
 
-  const runOnce = (): Promise<RetentionTotals> => {
-    current ??= pass().finally(() => { current = null; });
-    return current;
-  };
-  const background = () => {
-    if (stopped) return;
-    runOnce().catch((e: unknown) => o.log.error({ err: e }, 'receiver retention failed; will try again'));
-  };
-  const first = setTimeout(background, o.firstAfterMs ?? FIRST_PASS_MS);
-  first.unref();
-  const timer = setInterval(background, o.everyMs ?? 10 * 60_000);
-  timer.unref();
-  return {
-    runOnce,
-    async stop() {
-      stopped = true;
-      clearTimeout(first);
-      clearInterval(timer);
-      await current?.catch(() => undefined);
-    },
-  };
+  return schedulePasses({
+    pass, log: o.log, failure: 'receiver retention failed; will try again',
+    firstAfterMs: o.firstAfterMs ?? FIRST_PASS_MS, everyMs: o.everyMs ?? 10 * 60_000,
+  });
 }
