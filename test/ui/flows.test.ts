@@ -13,6 +13,20 @@ import { startSmtpSink } from '../helpers/smtp.js';
 import { repoRoot } from '../helpers/vectors.js';
 import { signDetermined } from '../../src/core/signing/determined.js';
 
+type UiPage = Awaited<ReturnType<typeof startUi>>['page'];
+
+/**
+ * Clicks "Save steps" and waits for that save's own answer (the PUT of the flow) and its toast. Waiting for the text
+ * "Flow saved." alone is not enough after an earlier save: its toast may still be on screen.
+ */
+async function saveSteps(page: UiPage): Promise<void> {
+  const answered = page.waitForResponse((r) => r.request().method() === 'PUT' && /\/api\/v1\/flows\/\d+$/.test(new URL(r.url()).pathname));
+  await page.getByRole('button', { name: 'Save steps' }).click();
+  const res = await answered;
+  assert.equal(res.status(), 200, await res.text());
+  await page.getByText('Flow saved.').first().waitFor();
+}
+
 /** The seed's state-change payload from the shared vectors (event_data.experiment: id 41, cifar10_pytorch_const). */
 function vectorBody(): string {
   const file = join(repoRoot(), '..', 'shared', 'spec', 'vectors.json');
@@ -116,8 +130,7 @@ test('UI: create a flow, catch a signed request, build verify + email steps, run
     await text.press('End');
     await text.pressSequentially(' finished.');
 
-    await page.getByRole('button', { name: 'Save steps' }).click();
-    await page.getByText('Flow saved.').waitFor();
+    await saveSteps(page);
     const saved = (await ui.server.api('GET', `/api/v1/flows/${flowId}`)).body.flow.definition.steps;
     assert.deepEqual(saved.map((s: { id: string; type: string }) => [s.id, s.type]), [['verify', 'verify_signature'], ['email', 'send_email']]);
     assert.deepEqual(saved[0].config, { preset: 'determined', keys: [{ secret: 'DET_KEY' }] });
@@ -212,8 +225,7 @@ test('UI: the editor shows every step type of a flow, saves an edit without chan
     // One edit: the path's threshold. Everything else comes back as it was.
     const route = page.locator('.sy-step[data-step-id="route"]');
     await route.getByLabel('Condition value').first().fill('20');
-    await page.getByRole('button', { name: 'Save steps' }).click();
-    await page.getByText('Flow saved.').waitFor();
+    await saveSteps(page);
     const saved = (await ui.server.api('GET', `/api/v1/flows/${id}`)).body.flow.definition;
     const expected = structuredClone(definition) as any;
     expected.steps[3].paths[0].when.right = '20';
@@ -230,8 +242,7 @@ test('UI: the editor shows every step type of a flow, saves an edit without chan
     await page.locator('.ant-select-dropdown:visible .ant-select-item-option[title="Secret"]').click();
     await select('Secret for n').click();
     await page.locator('.ant-select-dropdown:visible .ant-select-item-option[title="COUNT_SECRET"]').click();
-    await page.getByRole('button', { name: 'Save steps' }).click();
-    await page.getByText('Flow saved.').waitFor();
+    await saveSteps(page);
     expected.steps[2].config.inputData = { n: { secret: 'COUNT_SECRET' }, key: { secret: 'DET_KEY' } };
     assert.deepEqual((await ui.server.api('GET', `/api/v1/flows/${id}`)).body.flow.definition, expected);
 
