@@ -79,9 +79,16 @@ test('UI: Settings secrets tab sets, lists (never shows) and deletes a secret; a
     if (await newChannel.isVisible()) {
       // An email channel, made in the modal and tested: the test alert reaches the SMTP server.
       await newChannel.click();
-      await page.getByLabel('Channel name').fill('ops mail');
-      await page.getByLabel('Channel recipients').fill('oncall@example.com');
-      await page.getByRole('button', { name: 'Save' }).click();
+      // Everything inside the modal, and the save waited for by its own answer (a failure shows its status and body).
+      const dialog = page.getByRole('dialog', { name: 'New alert channel' });
+      await dialog.waitFor();
+      await dialog.getByLabel('Channel name').fill('ops mail');
+      await dialog.getByLabel('Channel recipients').fill('oncall@example.com');
+      const created = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/alert-channels');
+      await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+      const res = await created;
+      assert.ok(res.ok(), `${res.status()} ${await res.text()}`);
+      await dialog.waitFor({ state: 'hidden' });
       const row = page.getByRole('row', { name: /ops mail/ });
       await row.waitFor();
       await row.getByRole('button', { name: 'Test' }).click();
@@ -91,6 +98,9 @@ test('UI: Settings secrets tab sets, lists (never shows) and deletes a secret; a
     }
     await ui.screenshot('settings-channels');
     assert.deepEqual(ui.pageErrors, []);
+  } catch (e) {
+    await ui.screenshot('settings-test-failure').catch(() => undefined);
+    throw e;
   } finally {
     await ui.close();
     await smtp.close();
