@@ -10,7 +10,7 @@ import { ApiError } from './errors.js';
 import type { Caller } from '../sender/auth-context.js';
 import type { AppContext } from './context.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
-import { registerExperimentRoutes } from './routes/experiments.js';
+import { registerExperimentRoutes, stateFastPath } from './routes/experiments.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerFlowRoutes } from './routes/flows.js';
@@ -20,6 +20,8 @@ import { registerUi } from './ui.js';
 
 declare module 'fastify' {
   interface FastifyRequest { caller: Caller }
+  /** Requests answered by the fast paths in front of Fastify (see buildApp): what tests check they were taken. */
+  interface FastifyInstance { fastPaths: { catch: number; state: number } }
 }
 
 export const VERSION = '0.1.0';
@@ -105,14 +107,24 @@ export function buildApp(ctx: AppContext, log: Logger): FastifyInstance {
     },
   });
 
-  // The catch hooks' common case is answered before Fastify (see catchFastPath); everything else goes on to Fastify's
-  // own request handler, which stays the server's only 'request' listener.
+  // The catch hooks' common case and the producers' state changes are answered before Fastify (catchFastPath,
+  // stateFastPath); everything else goes on to Fastify's own request handler, which stays the server's only
+  // 'request' listener. Once the server is closing, state changes go to Fastify too, which answers them 503.
+  const taken = { catch: 0, state: 0 };
+  app.decorate('fastPaths', taken);
   const listeners = app.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   if (listeners.length === 1) {
     const fastify = listeners[0]!;
     const fastCatch = catchFastPath(ctx, log);
+    let closing = false;
+    app.addHook('preClose', async () => { closing = true; });
+    const fastState = stateFastPath(ctx, log, { parseJson: parseJsonBody, closing: () => closing });
     app.server.removeListener('request', fastify);
-    app.server.on('request', (req: IncomingMessage, res: ServerResponse) => { if (!fastCatch(req, res)) fastify(req, res); });
+    app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (fastCatch(req, res)) taken.catch++;
+      else if (fastState(req, res)) taken.state++;
+      else fastify(req, res);
+    });
   }
 
   app.removeAllContentTypeParsers();

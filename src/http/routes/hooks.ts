@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { IngressResult } from '../../receiver/ingress.js';
+import { sendJson } from '../raw.js';
 
 const KEY = /^[A-Za-z0-9_-]{16,128}$/;
 const PREFIX = '/hooks/catch/';
@@ -56,11 +57,6 @@ function readGetBody(req: IncomingMessage, limit: number, tooLarge: () => ApiErr
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, extra?: Record<string, string>): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extra });
-  res.end(text);
-}
 
 /**
  * The catch hooks' fast path, in front of Fastify: a POST, PUT or GET to the exact catch URL of a flow this process
