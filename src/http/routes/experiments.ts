@@ -26,8 +26,9 @@ const STATE_PATH = /^\/api\/v1\/experiments\/(\d{1,10})\/state$/;
 
 /**
  * The producers' hottest request, a state change (`POST /api/v1/experiments/{id}/state`, a JSON body with a
- * Content-Length), read and answered on Node's request directly, as the catch hooks' fast path is: Fastify's
- * routing, request and reply objects and hooks cost a tenth of what a state change with one webhook costs.
+ * Content-Length), read and answered on Node's request directly, as the catch hooks' fast path is: no Fastify
+ * routing, request and reply objects or hooks on the main thread that bounds the sender (a few per cent of a state
+ * change with one webhook, measured in a noisy phase; docs/benchmarks.md).
  * It does what the route does, in the same order: the token first (the API's onRequest hook), then the body as
  * the API's JSON parser reads it (`parseJson`), then the state change; errors are answered as the app's error
  * handler answers them. Anything else (returns false) goes to Fastify: another path or method, a query string, no

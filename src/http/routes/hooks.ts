@@ -57,7 +57,6 @@ function readGetBody(req: IncomingMessage, limit: number, tooLarge: () => ApiErr
   });
 }
 
-
 /**
  * The catch hooks' fast path, in front of Fastify: a POST, PUT or GET to the exact catch URL of a flow this process
  * has looked up in the last second, with no static response or rate limit of its own, a Content-Type and a
