@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/types.js';
 import type { Store } from '../store/store.js';
-import { schedulePasses, type Passes } from '../loop/passes.js';
+import { inBatches, schedulePasses, type Passes } from '../loop/passes.js';
 
 /**
  * The first sweep, this long after start: soon (a process restarted more often than every 10 minutes, the period,
@@ -31,26 +31,15 @@ export interface SweepOptions {
 /** One pass of delivery retention over `store`, batch by batch, each batch in its own transaction. */
 export async function sweepDeliveryLog(store: Store, o: SweepOptions): Promise<SweepTotals> {
   const batchRows = o.batchRows ?? 500;
-  const pauseMs = o.pauseMs ?? 10;
-  const stopped = o.stopped ?? (() => false);
   const t: SweepTotals = { deliveries: 0, attempts: 0, batches: 0 };
-  type Batch = { deleted: number; attempts?: number; next: number | null };
-  const drain = async (batch: (tx: Store, afterId: number) => Promise<Batch>, add: (r: Batch) => void) => {
-    let afterId = 0;
-    while (!stopped()) {
-      const r = await store.transaction((tx) => batch(tx, afterId));
-      add(r);
-      t.batches++;
-      if (r.next === null) return;
-      afterId = r.next;
-      if (pauseMs > 0) await new Promise((res) => setTimeout(res, pauseMs));
-    }
-  };
+  const opts = { pauseMs: o.pauseMs ?? 10, stopped: o.stopped ?? (() => false) };
   // Deliveries first: their attempts go with them, which leaves the attempt pass less to look at.
-  await drain((tx, afterId) => tx.sweepDeliveries({ afterId, limit: batchRows, before: o.before }), (r) => { t.deliveries += r.deleted; t.attempts += r.attempts ?? 0; });
+  await inBatches((afterId) => store.transaction((tx) => tx.sweepDeliveries({ afterId, limit: batchRows, before: o.before })),
+    (r) => { t.deliveries += r.deleted; t.attempts += r.attempts; t.batches++; }, opts);
   // Taken once: attempts recorded meanwhile only move the true bound up, so the pass deletes less, never more.
   const capId = await store.attemptIdBehind(o.keepAttempts);
-  await drain((tx, afterId) => tx.sweepAttempts({ afterId, limit: batchRows, before: o.before, capId }), (r) => { t.attempts += r.deleted; });
+  await inBatches((afterId) => store.transaction((tx) => tx.sweepAttempts({ afterId, limit: batchRows, before: o.before, capId })),
+    (r) => { t.attempts += r.deleted; t.batches++; }, opts);
   return t;
 }
 

@@ -40,3 +40,21 @@ export function schedulePasses<T>(o: {
     },
   };
 }
+
+/**
+ * A pass's batches, one after another until one says there is nothing after (`next` null) or the pass is told to
+ * stop: `batch(afterId)` runs one batch (in its own transaction) from where the last one ended, `each` counts it, and
+ * a pause of `pauseMs` between two batches lets other writers have the lock.
+ */
+export async function inBatches<R extends { next: number | null }>(
+  batch: (afterId: number) => Promise<R>, each: (r: R) => void, o: { pauseMs: number; stopped: () => boolean },
+): Promise<void> {
+  let afterId = 0;
+  while (!o.stopped()) {
+    const r = await batch(afterId);
+    each(r);
+    if (r.next === null) return;
+    afterId = r.next;
+    if (o.pauseMs > 0) await new Promise((res) => setTimeout(res, o.pauseMs));
+  }
+}

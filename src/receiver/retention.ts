@@ -15,7 +15,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/types.js';
 import type { Store, SweepBatch } from '../store/store.js';
-import { schedulePasses, type Passes } from '../loop/passes.js';
+import { inBatches, schedulePasses, type Passes } from '../loop/passes.js';
 
 /** The first pass, this long after start: soon, but not in the middle of starting (runs resuming, hooks warming). */
 export const FIRST_PASS_MS = 10_000;
@@ -37,27 +37,14 @@ export function startReceiverRetention(o: ReceiverRetentionOptions): ReceiverRet
   const batchRows = o.batchRows ?? 250;
   const batchBytes = o.batchBytes ?? 16 * 1024 * 1024;
   const pauseMs = o.pauseMs ?? 10;
-  // The schedule's own flag (schedulePasses), read between batches.
-  let stopped: () => boolean = () => false;
 
-  /** Batches until there is nothing after, each in its own transaction, with a pause between them. */
-  const drain = async (t: RetentionTotals, batch: (afterId: number) => (tx: Store) => Promise<SweepBatch>): Promise<void> => {
-    let afterId = 0;
-    while (!stopped()) {
-      const r = await o.store.transaction(batch(afterId));
-      t.captures += r.captures;
-      t.runs += r.runs;
-      t.bytes += r.bytes;
-      t.batches++;
-      if (r.next === null) return;
-      afterId = r.next;
-      await new Promise((res) => setTimeout(res, pauseMs));
-    }
-  };
-
-  const pass = async (isStopped: () => boolean): Promise<RetentionTotals> => {
-    stopped = isStopped;
+  const pass = async (stopped: () => boolean): Promise<RetentionTotals> => {
     const t: RetentionTotals = { captures: 0, runs: 0, bytes: 0, batches: 0 };
+    /** Batches until there is nothing after, each in its own transaction, with a pause between them. */
+    const drain = (batch: (afterId: number) => (tx: Store) => Promise<SweepBatch>) => inBatches(
+      (afterId) => o.store.transaction(batch(afterId)),
+      (r) => { t.captures += r.captures; t.runs += r.runs; t.bytes += r.bytes; t.batches++; },
+      { pauseMs, stopped });
     const started = Date.now();
     const now = o.clock.now();
     const before = now - o.maxAgeMs;
@@ -69,7 +56,7 @@ export function startReceiverRetention(o: ReceiverRetentionOptions): ReceiverRet
     }
     try {
       // By age: the oldest captures first (ids grow with time), stopping at the first one younger than the cutoff.
-      await drain(t, (afterId) => (tx) => tx.sweepCaptures({
+      await drain((afterId) => (tx) => tx.sweepCaptures({
         afterId, limit: batchRows, maxBytes: batchBytes, receivedBefore: before, runsFinishedBefore: before, dedupSince,
       }));
       // By count: per flow, the captures older than its newest `keepPerFlow` (finished runs of any age go with them).
@@ -78,13 +65,13 @@ export function startReceiverRetention(o: ReceiverRetentionOptions): ReceiverRet
         // Taken once: captures arriving meanwhile only move the true bound up, so the pass deletes less, never more.
         const maxId = await o.store.captureIdBehind(f.id, o.keepPerFlow);
         if (maxId === null) continue;
-        await drain(t, (afterId) => (tx) => tx.sweepCaptures({
+        await drain((afterId) => (tx) => tx.sweepCaptures({
           afterId, limit: batchRows, maxBytes: batchBytes, flowId: f.id, maxId,
           runsFinishedBefore: Number.MAX_SAFE_INTEGER, dedupSince,
         }));
       }
       // Finished runs older than the cutoff whose capture stays (a sample, a capture still within the count).
-      await drain(t, (afterId) => (tx) => tx.sweepRuns({ afterId, limit: batchRows, before }));
+      await drain((afterId) => (tx) => tx.sweepRuns({ afterId, limit: batchRows, before }));
     } finally {
       if (t.captures || t.runs) {
         o.log.info({ ...t, ms: Date.now() - started }, 'retention: deleted old captures and runs');
