@@ -21,6 +21,12 @@ const { values: a } = parseArgs({
   options: { mode: { type: 'string' }, rounds: { type: 'string' }, 'body-bytes': { type: 'string' }, 'temp-store': { type: 'string' } },
 });
 const mode = a.mode ?? 'handoff';
+// What an attempt log row holds for a signed delivery to a node:http endpoint (as HttpSender records them).
+const REQUEST_HEADERS = {
+  'content-type': 'application/json', 'user-agent': 'Switchyard-Webhooks/0.1', 'X-Determined-AI-Signature': 'dGhpcyBpcyBh…',
+  'x-determined-ak-timestamp': '1765116000', 'content-length': '712',
+};
+const RESPONSE_HEADERS = { 'content-length': '2', date: 'Mon, 07 Dec 2026 14:00:00 GMT', connection: 'keep-alive', 'keep-alive': 'timeout=5' };
 if (mode !== 'claim' && mode !== 'handoff') throw new Error('--mode is claim or handoff');
 const rounds = Number(a.rounds ?? 300);
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-store-cycle-'));
@@ -61,8 +67,8 @@ try {
       const results: AttemptResult[] = queue.splice(0, 320).map((d) => ({
         attempt: {
           deliveryId: d.id, webhookId: d.webhookId, attempt: 1, startedAt: now, durationMs: 1, statusCode: 200, outcome: 'ok', error: null,
-          responseBody: 'ok', remoteAddress: '127.0.0.1', url: 'http://127.0.0.1:9/h', requestHeaders: { 'content-type': 'application/json' },
-          responseHeaders: { 'content-length': '2' },
+          responseBody: 'ok', remoteAddress: '127.0.0.1', url: 'http://127.0.0.1:9/h', requestHeaders: REQUEST_HEADERS,
+          responseHeaders: RESPONSE_HEADERS,
         },
         status: 'delivered', nextAttemptAt: null, webhook: 'healthy',
       }));
