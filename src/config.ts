@@ -34,6 +34,11 @@ export const configSchema = z
          * also survives a power cut or an OS crash, at the cost of one fsync per commit. Env SWITCHYARD_SQLITE_SYNCHRONOUS.
          */
         synchronous: z.enum(['normal', 'full']).default('normal'),
+        /**
+         * SQLite's page cache of the connection that writes, in MB (SQLite's own default is 2). Pages it does not
+         * hold are read from the file again. Env SWITCHYARD_SQLITE_CACHE_MB.
+         */
+        cache_mb: z.number().int().min(1).max(4096).default(32),
       })
       .strict()
       .prefault({}),
@@ -277,6 +282,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: Env = process.env): Con
   if (sendThread !== undefined) setPath(raw, ['delivery', 'send_thread'], sendThread);
   const checkpointThread = boolEnv(env, 'SWITCHYARD_SQLITE_CHECKPOINT_THREAD');
   if (checkpointThread !== undefined) setPath(raw, ['database', 'checkpoint_thread'], checkpointThread);
+  const cacheMb = intEnv(env, 'SWITCHYARD_SQLITE_CACHE_MB');
+  if (cacheMb !== undefined) setPath(raw, ['database', 'cache_mb'], cacheMb);
   const timeout = intEnv(env, 'SWITCHYARD_DELIVERY_TIMEOUT_MS');
   if (timeout !== undefined) setPath(raw, ['delivery', 'timeout_ms'], timeout);
   if (flags.host !== undefined) raw.host = flags.host;

@@ -64,7 +64,9 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? pino({ level: config.log_level, redact: ['req.headers.authorization', '*.signingKey', '*.secret', '*.password'] });
   const dbPath = sqlitePath(config);
-  const { store } = await openSqliteStore(dbPath, { checkpointThread: config.database.checkpoint_thread, synchronous: config.database.synchronous });
+  const { store } = await openSqliteStore(dbPath, {
+    checkpointThread: config.database.checkpoint_thread, synchronous: config.database.synchronous, cacheMb: config.database.cache_mb,
+  });
   try {
     await settleSecretsKey(store, config);
     const signingKey = await settleSigningKey(store, config.webhooks.signing_key);
