@@ -73,16 +73,16 @@ test('database.synchronous: normal by default, full on request (one fsync per co
   }
 });
 
-test('database.cache_mb: 32 MB of SQLite page cache by default, set from the config or the environment, nonsense refused', async () => {
+test('database.cache_mb: SQLite\'s 2 MB page cache by default, set from the config or the environment, nonsense refused', async () => {
   const { startSwitchyard } = await import('./server.js');
   const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
-  assert.equal(loadConfig({}, {}).database.cache_mb, 32);
+  assert.equal(loadConfig({}, {}).database.cache_mb, 2);
   assert.equal(loadConfig({}, { SWITCHYARD_SQLITE_CACHE_MB: '8' }).database.cache_mb, 8);
   for (const v of ['0', '-4', '1.5', 'lots']) {
     assert.throws(() => loadConfig({}, { SWITCHYARD_SQLITE_CACHE_MB: v }), (e: Error) => e instanceof ConfigError && /SQLITE_CACHE_MB|cache_mb/.test(e.message), v);
   }
   // What the server's connection really runs with (PRAGMA cache_size is negative for KiB).
-  for (const mb of [32, 8]) {
+  for (const mb of [2, 8]) {
     const cfg = loadConfig({ dataDir: join(dir, String(mb)), port: 0, host: '127.0.0.1' }, { SWITCHYARD_ADMIN_TOKEN: 'cfg-test-token-0123456789', SWITCHYARD_SQLITE_CACHE_MB: String(mb) });
     const running = await startSwitchyard(cfg, { log: (await import('pino')).default({ level: 'silent' }) });
     try {

@@ -35,10 +35,10 @@ export const configSchema = z
          */
         synchronous: z.enum(['normal', 'full']).default('normal'),
         /**
-         * SQLite's page cache of the connection that writes, in MB (SQLite's own default is 2). Pages it does not
-         * hold are read from the file again. Env SWITCHYARD_SQLITE_CACHE_MB.
+         * SQLite's page cache of the connection that writes, in MB (SQLite's own default, 2). Pages it does not hold
+         * are read from the file again. Env SWITCHYARD_SQLITE_CACHE_MB.
          */
-        cache_mb: z.number().int().min(1).max(4096).default(32),
+        cache_mb: z.number().int().min(1).max(4096).default(2),
       })
       .strict()
       .prefault({}),

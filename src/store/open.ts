@@ -61,9 +61,9 @@ export async function openSqliteStore(
   // in memory instead of a temporary file, that costs a copy, not a write (store micro-benchmark, fan-out cycle:
   // 54 → 39 µs per delivery; docs/benchmarks.md, 2026-12-07).
   sqlite.pragma('temp_store = MEMORY');
-  // A page cache of `cacheMb` (database.cache_mb, 32 MB; SQLite's default is 2 MB): the pages that every event and
-  // attempt touches (index pages, recent rows) stay in it instead of being read from the file again. Interleaved runs
-  // at 32 MB: fan-out-10 202 → 191 µs CPU per delivery, one-webhook 311 → 295 (docs/benchmarks.md, 2026-12-07).
+  // The page cache (database.cache_mb; default 2 MB, SQLite's own). 32 MB measured 4-6 % faster in one interleaved
+  // round and even in others, and took ~30 MB more RSS, past 300 MB in fan-out-10-1k and flow-python
+  // (docs/benchmarks.md, 2026-12-07 afternoon): a knob for machines with memory to spare, not a default here.
   if (opts.cacheMb !== undefined) sqlite.pragma(`cache_size = ${-Math.round(opts.cacheMb * 1024)}`);
   // SQLite's default checkpoint interval (1,000 pages), set so it is not changed by accident: 10,000 pages made each
   // checkpoint long enough to stall the writers behind it (p99 of catch-hook ingest at 2,000/s 36 ms against 6-7 ms,
