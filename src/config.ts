@@ -61,7 +61,7 @@ export const configSchema = z
         batch_size: z.number().int().min(1).max(1000).default(128),
         /** Requests in flight at once, across all webhooks. */
         concurrency: z.number().int().min(1).max(10_000).default(512),
-        /** Requests in flight at once to one webhook (a webhook's `maxConcurrency` overrides it). */
+        /** Requests in flight at once to one webhook (a webhook's `maxConcurrency` overrides it); deleted webhooks' deliveries share one. */
         per_webhook_concurrency: z.number().int().min(1).max(10_000).default(128),
         /** How long a claimed delivery stays leased before another worker may take it, in ms. */
         lease_ms: z.number().int().min(1000).default(60_000),

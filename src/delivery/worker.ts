@@ -18,7 +18,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/types.js';
 import { classify, delayAfter, nextWait, parseRetryAfter, policyFor, type RetryPolicy } from '../core/retry.js';
-import type { AttemptResult, ClaimRequest, DeliveryRecord, RecordOutcome, Store, WebhookRecord } from '../store/store.js';
+import { ORPHANS, type AttemptResult, type ClaimRequest, type DeliveryRecord, type RecordOutcome, type Store, type WebhookRecord } from '../store/store.js';
 import type { Transactor } from '../store/group-commit.js';
 import { standardSecretsOf } from '../sender/webhook-service.js';
 import { senderFailure, type Sender, type SendResult } from './http-sender.js';
@@ -133,8 +133,9 @@ export class DeliveryWorker {
     }
   }
 
+  /** Requests in flight a webhook may have; deliveries without one (ORPHANS, or not cached) have the default. */
   private limitOf(w: WebhookRecord | null): number {
-    if (!w) return Infinity;
+    if (!w) return this.o.perWebhookConcurrency;
     if (w.fifo) return 1;
     return w.maxConcurrency ?? this.o.perWebhookConcurrency;
   }
@@ -198,12 +199,11 @@ export class DeliveryWorker {
     const overflow: number[] = [];
     for (const d of batch) {
       const w = d.webhookId === null ? null : hooks.get(d.webhookId) ?? null;
-      if (d.webhookId !== null) {
-        // Only when a webhook's settings were not cached at claim time (e.g. FIFO, or a lower maxConcurrency).
-        const n = this.perWebhook.get(d.webhookId) ?? 0;
-        if (n >= this.limitOf(w)) { overflow.push(d.id); continue; }
-        this.perWebhook.set(d.webhookId, n + 1);
-      }
+      // Only when a webhook's settings were not cached at claim time (e.g. FIFO, or a lower maxConcurrency).
+      const key = d.webhookId ?? ORPHANS;
+      const n = this.perWebhook.get(key) ?? 0;
+      if (n >= this.limitOf(w)) { overflow.push(d.id); continue; }
+      this.perWebhook.set(key, n + 1);
       this.send(d, w);
     }
     // Claimed beyond a webhook's room in this batch: hand back at once, due now, for the next claim.
@@ -217,12 +217,11 @@ export class DeliveryWorker {
   /** Sends a delivery whose slot of its webhook is already counted in `perWebhook`. */
   private send(d: DeliveryRecord, w: WebhookRecord | null): void {
     // A freed slot needs no wake-up: the attempt's result is recorded by a flush, which claims again.
+    const key = d.webhookId ?? ORPHANS;
     const p = this.attempt(d, w).finally(() => {
       this.inflight.delete(d.id);
-      if (d.webhookId !== null) {
-        const n = (this.perWebhook.get(d.webhookId) ?? 1) - 1;
-        if (n <= 0) this.perWebhook.delete(d.webhookId); else this.perWebhook.set(d.webhookId, n);
-      }
+      const n = (this.perWebhook.get(key) ?? 1) - 1;
+      if (n <= 0) this.perWebhook.delete(key); else this.perWebhook.set(key, n);
     });
     this.inflight.set(d.id, p);
   }

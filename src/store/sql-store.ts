@@ -10,6 +10,7 @@ import type {
   SignatureScheme, Store, TaskRecord, TokenRecord, TokenRole, TriggerInput, TriggerMatch, TriggerRecord, WebhookInput,
   WebhookPatch, WebhookRecord, WorkspaceRecord,
 } from './store.js';
+import { ORPHANS } from './store.js';
 import type { TriggerType, WebhookMode, WebhookType } from '../core/types.js';
 import { SqlAlertingStore, type BoxHolder } from './sql-alerting-store.js';
 import { deadDeliveryAlert, disabledWebhookAlert } from './delivery-alerts.js';
@@ -416,10 +417,13 @@ export class SqlStore extends SqlAlertingStore implements Store {
          ORDER BY next_attempt_at, id LIMIT ?`, [h.id, now, room]);
       for (const r of rows) due.push({ id: r.id, webhook_id: h.id, at: r.at });
     }
-    const orphans = await this.raw<{ id: number; at: number }>(
+    // Deleted webhooks' deliveries share one room (ORPHANS), as if they were one webhook.
+    const orphanRoom = excluded.has(ORPHANS) ? 0 : Math.min(limit, opts.roomFor ? opts.roomFor(ORPHANS) : limit);
+    roomOf.set(ORPHANS, orphanRoom);
+    const orphans = orphanRoom <= 0 ? [] : await this.raw<{ id: number; at: number }>(
       `SELECT id, next_attempt_at AS at FROM deliveries INDEXED BY deliveries_webhook_queued
        WHERE webhook_id IS NULL AND status IN ('pending', 'failed') AND next_attempt_at <= ?
-       ORDER BY next_attempt_at, id LIMIT ?`, [now, limit]);
+       ORDER BY next_attempt_at, id LIMIT ?`, [now, orphanRoom]);
     for (const r of orphans) due.push({ id: r.id, webhook_id: null, at: r.at });
     const leased = await this.raw<{ id: number; webhook_id: number | null; at: number }>(
       `SELECT id, webhook_id, lease_until AS at FROM deliveries INDEXED BY deliveries_leased
@@ -436,11 +440,10 @@ export class SqlStore extends SqlAlertingStore implements Store {
     for (const d of due) {
       if (picked.length >= limit) break;
       if (seen.has(d.id)) continue;
-      if (d.webhook_id !== null) {
-        const left = roomOf.get(d.webhook_id) ?? 0;
-        if (left <= 0) continue;
-        roomOf.set(d.webhook_id, left - 1);
-      }
+      const key = d.webhook_id ?? ORPHANS;
+      const left = roomOf.get(key) ?? 0;
+      if (left <= 0) continue;
+      roomOf.set(key, left - 1);
       seen.add(d.id);
       picked.push(d.id);
     }
@@ -450,12 +453,14 @@ export class SqlStore extends SqlAlertingStore implements Store {
   /** The claim for many webhooks: two index-ordered scans of the whole queue, skipping what does not fit. */
   private async claimScan(now: number, limit: number, opts: ClaimOptions): Promise<number[]> {
     const exclude = opts.excludeWebhooks.length ? opts.excludeWebhooks : [-1];
+    const orphansOut = opts.excludeWebhooks.includes(ORPHANS);
     const n = opts.roomFor ? limit * 4 : limit;
     // Two index-ordered scans (due queued rows; expired leases) instead of one OR that sorts the whole backlog.
     // (INDEXED BY is SQLite's; the PostgreSQL store claims with its own FOR UPDATE SKIP LOCKED query.)
     const eligible = sql`
         AND (w.id IS NULL OR (w.paused = 0 AND w.disabled_at IS NULL))
         AND (d.webhook_id IS NULL OR d.webhook_id NOT IN (${sql.join(exclude)}))
+        AND (${orphansOut ? 1 : 0} = 0 OR d.webhook_id IS NOT NULL)
         AND (w.id IS NULL OR w.fifo = 0 OR d.id = (
               SELECT MIN(o.id) FROM deliveries o
               WHERE o.webhook_id = d.webhook_id AND o.status IN ('pending', 'delivering', 'failed')))`;
@@ -475,10 +480,11 @@ export class SqlStore extends SqlAlertingStore implements Store {
     const picked: number[] = [];
     for (const d of due) {
       if (picked.length >= limit) break;
-      if (d.webhook_id !== null && opts.roomFor) {
-        const left = room.get(d.webhook_id) ?? opts.roomFor(d.webhook_id);
+      if (opts.roomFor) {
+        const key = d.webhook_id ?? ORPHANS;
+        const left = room.get(key) ?? opts.roomFor(key);
         if (left <= 0) continue;
-        room.set(d.webhook_id, left - 1);
+        room.set(key, left - 1);
       }
       picked.push(d.id);
     }

@@ -118,10 +118,17 @@ export interface AttemptFilter {
   eventType?: string;
   limit: number; beforeId?: number;
 }
+/**
+ * The key that deliveries of deleted webhooks (webhook_id NULL) share in ClaimOptions: together they are limited like
+ * one webhook, so a deleted webhook's backlog to a slow endpoint cannot take every slot. Never a webhook's id (ids
+ * start at 1).
+ */
+export const ORPHANS = 0;
+
 export interface ClaimOptions {
-  /** Webhooks with no room for more requests in flight: claim none of theirs. */
+  /** Webhooks with no room for more requests in flight: claim none of theirs (ORPHANS: none of deleted webhooks'). */
   excludeWebhooks: number[];
-  /** How many more of a webhook's deliveries may be claimed now (the rest stay pending for a later claim). */
+  /** How many more of a webhook's deliveries may be claimed now (the rest stay pending for a later claim); see ORPHANS. */
   roomFor?: (webhookId: number) => number;
 }
 /** delivery.dead, webhook.disabled: raised by the delivery engine; flow.alert: by a flow's alert step; run.failed: a flow run failed. */
