@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
@@ -92,4 +92,5 @@ test('database.cache_mb: SQLite\'s 2 MB page cache by default, set from the conf
       await running.stop();
     }
   }
+  rmSync(dir, { recursive: true, force: true });
 });
