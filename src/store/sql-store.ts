@@ -453,14 +453,15 @@ export class SqlStore extends SqlAlertingStore implements Store {
   /** The claim for many webhooks: two index-ordered scans of the whole queue, skipping what does not fit. */
   private async claimScan(now: number, limit: number, opts: ClaimOptions): Promise<number[]> {
     const exclude = opts.excludeWebhooks.length ? opts.excludeWebhooks : [-1];
-    const orphansOut = opts.excludeWebhooks.includes(ORPHANS);
+    // Deleted webhooks' deliveries (ORPHANS) at their shared limit: none of them either.
+    const orphans = opts.excludeWebhooks.includes(ORPHANS) ? sql`AND d.webhook_id IS NOT NULL` : sql``;
     const n = opts.roomFor ? limit * 4 : limit;
     // Two index-ordered scans (due queued rows; expired leases) instead of one OR that sorts the whole backlog.
     // (INDEXED BY is SQLite's; the PostgreSQL store claims with its own FOR UPDATE SKIP LOCKED query.)
     const eligible = sql`
         AND (w.id IS NULL OR (w.paused = 0 AND w.disabled_at IS NULL))
         AND (d.webhook_id IS NULL OR d.webhook_id NOT IN (${sql.join(exclude)}))
-        AND (${orphansOut ? 1 : 0} = 0 OR d.webhook_id IS NOT NULL)
+        ${orphans}
         AND (w.id IS NULL OR w.fifo = 0 OR d.id = (
               SELECT MIN(o.id) FROM deliveries o
               WHERE o.webhook_id = d.webhook_id AND o.status IN ('pending', 'delivering', 'failed')))`;
