@@ -5,6 +5,7 @@
  * round, two batches of 320, each with the claim that refills the engine (as DeliveryWorker.flush does).
  *
  *   node dist/bench/store-cycle.js [--mode claim|handoff] [--rounds 300] [--body-bytes 700] [--temp-store file|memory]
+ *     [--exec SQL]...   (statements run after the migrations: A/B of an index or a pragma)
  *
  * `claim`: events are enqueued pending, and the records' transactions claim them (the engine without handoff).
  * `handoff`: events are enqueued already leased (Handoff), and nothing is claimed.
@@ -18,7 +19,10 @@ import { openSqliteStore } from '../src/store/open.js';
 import type { AttemptResult, DeliveryInput } from '../src/store/store.js';
 
 const { values: a } = parseArgs({
-  options: { mode: { type: 'string' }, rounds: { type: 'string' }, 'body-bytes': { type: 'string' }, 'temp-store': { type: 'string' } },
+  options: {
+    mode: { type: 'string' }, rounds: { type: 'string' }, 'body-bytes': { type: 'string' }, 'temp-store': { type: 'string' },
+    exec: { type: 'string', multiple: true },
+  },
 });
 const mode = a.mode ?? 'handoff';
 // What an attempt log row holds for a signed delivery to a node:http endpoint (as HttpSender records them).
@@ -34,6 +38,8 @@ const { store } = await openSqliteStore(join(dir, 'db.sqlite'), { checkpointThre
 try {
   const db = (store as unknown as { db: import('kysely').Kysely<any> }).db;
   if (a['temp-store'] === 'file') await sql`PRAGMA temp_store = FILE`.execute(db);
+  // A/B of schema or pragma changes: statements run after the migrations, before the cycle.
+  for (const text of a.exec ?? []) await sql.raw(text).execute(db);
   const payload = JSON.stringify({ event_type: 'EXPERIMENT_STATE_CHANGE', pad: 'x'.repeat(Number(a['body-bytes'] ?? 700)) });
   const hooks: number[] = [];
   for (let i = 0; i < 10; i++) {

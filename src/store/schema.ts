@@ -110,6 +110,8 @@ export interface DeliveryTable {
   created_at: number;
   updated_at: number;
   redelivery_of: number | null;
+  /** 1 while the webhook is in FIFO mode (open rows only; see migration 0009): it puts the row in deliveries_fifo_open. */
+  fifo: Generated<number>;
 }
 
 export interface AttemptTable {

@@ -51,15 +51,6 @@ export abstract class SqlReceiverStore implements ReceiverStore {
     return (await this.db.executeQuery(CompiledQuery.raw(text, params as unknown[]))).rows as R[];
   }
 
-  /** One statement run once per row of parameters (in a transaction: straight on the connection, in one go). */
-  protected async rawEach(text: string, rows: readonly (readonly unknown[])[]): Promise<void> {
-    if (this.inTransaction && this.direct) {
-      for (const params of rows) this.direct(text, params);
-      return;
-    }
-    for (const params of rows) await this.raw(text, params);
-  }
-
   async createFlow(f: FlowInput, now: number): Promise<FlowRecord> {
     const r = await this.db.insertInto('flows').values({
       name: f.name, description: f.description, enabled: f.enabled ? 1 : 0, definition: JSON.stringify(f.definition),

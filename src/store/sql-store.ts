@@ -92,13 +92,31 @@ const tokenColumns = ['id', 'name', 'role', 'prefix', 'created_at', 'last_used_a
 const ENQUEUE_CHUNK = 64;
 const enqueueSqlByCount: string[] = [];
 function enqueueSql(n: number): string {
+  // `fifo` is read from the webhook in the write's own transaction: a mode change (updateWebhook) sets it on the open
+  // rows in its own transaction, so every open row of a FIFO webhook has it, whichever of the two commits first.
   return enqueueSqlByCount[n] ??= `INSERT INTO deliveries (event_id, webhook_id, url, event_type, payload, content_type, signed, status,
-    attempts, next_attempt_at, lease_until, last_status, last_error, created_at, updated_at) VALUES
-    ${Array.from({ length: n }, () => "(?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL, NULL, ?, ?)").join(', ')} RETURNING id`;
+    attempts, next_attempt_at, lease_until, last_status, last_error, created_at, updated_at, fifo) VALUES
+    ${Array.from({ length: n }, () => "(?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, NULL, NULL, ?, ?, COALESCE((SELECT fifo FROM webhooks WHERE id = ?), 0))").join(', ')} RETURNING id`;
 }
 
-const INSERT_ATTEMPT = `INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt, started_at, duration_ms, status_code,
-  outcome, error, response_body, remote_address, url, request_headers, response_headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/**
+ * Attempts go to the log as multi-row `INSERT … VALUES`: one statement per up to 64 rows, in chunks of a power of two
+ * (at most 7 texts to prepare). Not one statement over a JSON array of the rows (as the record's UPDATE): taking 13
+ * values apart, headers' JSON nested in it, cost 19 µs an attempt against 8.5 for a row of its own; and not a row
+ * per statement either: the table's AUTOINCREMENT writes sqlite_sequence once per statement (~0.9 µs a delivery in
+ * bench/store-cycle.js; docs/benchmarks.md, 2026-12-07 evening).
+ */
+const ATTEMPT_CHUNK = 64;
+const insertAttemptsByCount: string[] = [];
+function insertAttemptsSql(n: number): string {
+  return insertAttemptsByCount[n] ??= `INSERT INTO delivery_attempts (delivery_id, webhook_id, attempt, started_at, duration_ms,
+    status_code, outcome, error, response_body, remote_address, url, request_headers, response_headers) VALUES
+    ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+}
+/** The next chunk for `left` rows: 64, or the largest power of two not above it. */
+function attemptChunk(left: number): number {
+  return left >= ATTEMPT_CHUNK ? ATTEMPT_CHUNK : 2 ** Math.floor(Math.log2(left));
+}
 
 // The group commit runs one savepoint per operation.
 const SAVEPOINT = 'SAVEPOINT sy_op';
@@ -278,6 +296,12 @@ export class SqlStore extends SqlAlertingStore implements Store {
       if (patch.fifo !== undefined) set.fifo = patch.fifo ? 1 : 0;
       const r = await self.db.updateTable('webhooks').set(set as never).where('id', '=', id).executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) return null;
+      if (patch.fifo !== undefined) {
+        // The mode goes to the webhook's open deliveries too (see enqueueSql): the FIFO head is read off them.
+        const fifo = patch.fifo ? 1 : 0;
+        await self.raw(`UPDATE deliveries SET fifo = ? WHERE webhook_id = ? AND fifo <> ?
+          AND status IN ('pending', 'delivering', 'failed')`, [fifo, id, fifo]);
+      }
       if (triggers) {
         await self.db.deleteFrom('webhook_triggers').where('webhook_id', '=', id).execute();
         await self.insertTriggers(id, triggers);
@@ -359,7 +383,7 @@ export class SqlStore extends SqlAlertingStore implements Store {
       for (const d of chunk) {
         const leased = d.leaseUntil !== undefined && d.leaseUntil !== null;
         params.push(d.eventId, d.webhookId, d.url, d.eventType, d.payload, d.contentType, d.signed ? 1 : 0,
-          leased ? 'delivering' : 'pending', d.nextAttemptAt, leased ? d.leaseUntil : null, now, now);
+          leased ? 'delivering' : 'pending', d.nextAttemptAt, leased ? d.leaseUntil : null, now, now, d.webhookId);
       }
       const out = await this.raw<{ id: number }>(enqueueSql(chunk.length), params);
       // Ids are given in insertion order, which is the rows' (RETURNING's own order is not promised).
@@ -405,8 +429,8 @@ export class SqlStore extends SqlAlertingStore implements Store {
       if (h.fifo === 1) {
         // FIFO: only the webhook's oldest open delivery, and only when it is due (or its lease expired).
         const [o] = await this.raw<{ id: number; status: string; next_attempt_at: number; lease_until: number | null }>(
-          `SELECT id, status, next_attempt_at, lease_until FROM deliveries INDEXED BY deliveries_open
-           WHERE webhook_id = ? AND status IN ('pending', 'delivering', 'failed') ORDER BY id LIMIT 1`, [h.id]);
+          `SELECT id, status, next_attempt_at, lease_until FROM deliveries INDEXED BY deliveries_fifo_open
+           WHERE webhook_id = ? AND fifo = 1 AND status IN ('pending', 'delivering', 'failed') ORDER BY id LIMIT 1`, [h.id]);
         if (o && o.status !== 'delivering' && o.next_attempt_at <= now) due.push({ id: o.id, webhook_id: h.id, at: o.next_attempt_at });
         else if (o && o.status === 'delivering' && o.lease_until !== null && o.lease_until <= now) due.push({ id: o.id, webhook_id: h.id, at: o.lease_until });
         continue;
@@ -463,8 +487,8 @@ export class SqlStore extends SqlAlertingStore implements Store {
         AND (d.webhook_id IS NULL OR d.webhook_id NOT IN (${sql.join(exclude)}))
         ${orphans}
         AND (w.id IS NULL OR w.fifo = 0 OR d.id = (
-              SELECT MIN(o.id) FROM deliveries o
-              WHERE o.webhook_id = d.webhook_id AND o.status IN ('pending', 'delivering', 'failed')))`;
+              SELECT MIN(o.id) FROM deliveries o INDEXED BY deliveries_fifo_open
+              WHERE o.webhook_id = d.webhook_id AND o.fifo = 1 AND o.status IN ('pending', 'delivering', 'failed')))`;
     const queued = await sql<{ id: number; webhook_id: number | null; at: number }>`
       SELECT d.id, d.webhook_id, d.next_attempt_at AS at FROM deliveries d INDEXED BY deliveries_queued
       LEFT JOIN webhooks w ON w.id = d.webhook_id
@@ -512,12 +536,17 @@ export class SqlStore extends SqlAlertingStore implements Store {
         `SELECT d.id, d.event_id, d.webhook_id FROM deliveries d JOIN json_each(?) AS j ON d.id = j.value->>0
          WHERE +d.status = 'delivering' AND (j.value->>1 IS NULL OR d.lease_until = j.value->>1)`,
         [JSON.stringify(dying.map((r) => [r.attempt.deliveryId, r.leaseUntil ?? null]))]);
-      // One prepared INSERT per attempt. Not one statement over a JSON array of the rows (as the UPDATE below): taking
-      // 13 values apart, headers' JSON nested in it, cost 19 µs an attempt against 8.5 (docs/benchmarks.md, 2026-12-07).
-      await self.rawEach(INSERT_ATTEMPT, results.map(({ attempt: a }) => [
-        a.deliveryId, a.webhookId, a.attempt, a.startedAt, a.durationMs, a.statusCode, a.outcome, a.error, a.responseBody,
-        a.remoteAddress, a.url, JSON.stringify(a.requestHeaders), a.responseHeaders ? JSON.stringify(a.responseHeaders) : null,
-      ]));
+      for (let i = 0; i < results.length;) {
+        const n = attemptChunk(results.length - i);
+        const params: unknown[] = [];
+        for (let j = i; j < i + n; j++) {
+          const a = results[j]!.attempt;
+          params.push(a.deliveryId, a.webhookId, a.attempt, a.startedAt, a.durationMs, a.statusCode, a.outcome, a.error, a.responseBody,
+            a.remoteAddress, a.url, JSON.stringify(a.requestHeaders), a.responseHeaders ? JSON.stringify(a.responseHeaders) : null);
+        }
+        await self.raw(insertAttemptsSql(n), params);
+        i += n;
+      }
       // The states: one statement whatever the batch size (one text, so prepared once), the rows as one JSON array.
       // Every attempt goes to the log (above); its delivery moves on only if it is still delivering under the lease
       // the attempt was made under. A late result (the delivery was handed back at shutdown, or its lease expired and
@@ -597,7 +626,8 @@ export class SqlStore extends SqlAlertingStore implements Store {
   async listDeliveries(f: DeliveryFilter): Promise<DeliveryRecord[]> {
     let q = this.db.selectFrom('deliveries').selectAll();
     if (f.webhookId !== undefined) q = q.where('webhook_id', '=', f.webhookId);
-    if (f.status !== undefined) q = q.where('status', '=', f.status);
+    // A literal `<>` lets SQLite use the partial index deliveries_unfinished (a bound value could be 'delivered').
+    if (f.status !== undefined) q = q.where('status', '=', f.status).$if(f.status !== 'delivered', (qb) => qb.where(sql<boolean>`status <> 'delivered'`));
     if (f.eventType !== undefined) q = q.where('event_type', '=', f.eventType);
     if (f.since !== undefined) q = q.where('created_at', '>=', f.since);
     if (f.until !== undefined) q = q.where('created_at', '<', f.until);
@@ -630,14 +660,14 @@ export class SqlStore extends SqlAlertingStore implements Store {
       const self = tx as SqlStore;
       const rows = await self.db.selectFrom('deliveries').leftJoin('webhooks', 'webhooks.id', 'deliveries.webhook_id')
         .select(['deliveries.id', 'deliveries.event_id', 'deliveries.webhook_id', 'deliveries.url as old_url', 'webhooks.url as new_url',
-          'deliveries.event_type', 'deliveries.payload', 'deliveries.content_type', 'deliveries.signed'])
+          'deliveries.event_type', 'deliveries.payload', 'deliveries.content_type', 'deliveries.signed', 'webhooks.fifo'])
         .where('deliveries.id', 'in', ids).orderBy('deliveries.id').execute();
       if (rows.length === 0) return [];
       const out = await self.db.insertInto('deliveries').values(rows.map((r) => ({
         event_id: r.event_id, webhook_id: r.webhook_id, url: r.new_url ?? r.old_url, event_type: r.event_type,
         payload: r.payload, content_type: r.content_type, signed: r.signed, status: 'pending', attempts: 0,
         next_attempt_at: now, lease_until: null, last_status: null, last_error: null, created_at: now, updated_at: now,
-        redelivery_of: r.id,
+        redelivery_of: r.id, fifo: r.fifo ?? 0,
       }))).returning('id').execute();
       return out.map((r) => r.id);
     });
@@ -652,11 +682,12 @@ export class SqlStore extends SqlAlertingStore implements Store {
     return rows.map((r) => r.id);
   }
   async outboxStats(_now: number): Promise<OutboxStats> {
-    const rows = await this.db.selectFrom('deliveries').select(['status', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('status', '!=', 'delivered').groupBy('status').execute();
+    // Both off the partial index deliveries_unfinished (its condition written as a literal, so SQLite can use it).
+    const rows = await this.raw<{ status: string; n: number }>(
+      `SELECT status, COUNT(*) AS n FROM deliveries WHERE status <> 'delivered' GROUP BY status`, []);
     const n = (st: string) => Number(rows.find((r) => r.status === st)?.n ?? 0);
-    const oldest = await this.db.selectFrom('deliveries').select((eb) => eb.fn.min<number>('created_at').as('t'))
-      .where('status', 'in', [...OPEN_STATUSES]).executeTakeFirst();
+    const [oldest] = await this.raw<{ t: number | null }>(
+      `SELECT MIN(created_at) AS t FROM deliveries WHERE status <> 'delivered' AND status IN ('pending', 'delivering', 'failed')`, []);
     return {
       pending: n('pending'), failed: n('failed'), delivering: n('delivering'), dead: n('dead'),
       oldestDueCreatedAt: oldest?.t === null || oldest?.t === undefined ? null : Number(oldest.t),

@@ -192,6 +192,36 @@ test('FIFO: one at a time in creation order; a failing head blocks only its own 
   }
 });
 
+test('FIFO switched on over a backlog orders the deliveries already queued; switched off, they flow again', async () => {
+  const t = await env();
+  try {
+    const { sink, id } = await t.hook();
+    assert.equal((await t.s.api('POST', `/api/v1/webhooks/${id}/pause`)).status, 200);
+    for (let i = 0; i < 4; i++) await t.fire();
+    assert.equal((await t.deliveries('?status=pending')).length, 4);
+    // Queued before the switch: the FIFO head is read off the webhook's open deliveries, which must know the mode.
+    assert.equal((await t.s.api('PATCH', `/api/v1/webhooks/${id}`, { ordering: 'FIFO' })).status, 200);
+    sink.respond(() => 503);
+    assert.equal((await t.s.api('POST', `/api/v1/webhooks/${id}/resume`)).status, 200);
+    await until(async () => (await t.deliveries('?status=failed')).length === 1, 'the FIFO head was tried and failed');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(sink.requests.length, 1, 'the three behind the failing head wait');
+    assert.equal((await t.deliveries('?status=pending')).length, 3);
+    // One more event while FIFO: it queues behind the head too.
+    await t.fire();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(sink.requests.length, 1);
+    assert.equal((await t.s.api('PATCH', `/api/v1/webhooks/${id}`, { ordering: 'BEST_EFFORT' })).status, 200);
+    sink.respond(() => 200);
+    t.s.running.ctx.worker.wake();
+    await sink.waitFor(5);
+    await until(async () => (await t.deliveries('?status=delivered')).length === 4, 'the four behind the head went without it');
+    assert.equal((await t.deliveries('?status=failed')).length, 1, 'the head waits for its retry');
+  } finally {
+    await t.close();
+  }
+});
+
 test('redeliver one and bulk-redeliver dead ones in a time range; the attempt log records each try', async () => {
   const t = await env();
   try {

@@ -168,3 +168,26 @@ sqliteMigrations['0008_runs_by_capture'] = {
     await sql`CREATE INDEX runs_capture ON runs (capture_id)`.execute(db);
   },
 };
+
+sqliteMigrations['0009_leaner_delivery_indexes'] = {
+  async up(db: Kysely<any>) {
+    // SQLite moves a row's entry in every index whose columns or WHERE clause an UPDATE touches, even when the row
+    // stays in it. Each delivery changes status two or three times, so every index on `status` costs on each change
+    // (store micro-benchmark, bench/store-cycle.js: these two changes ~3 µs of the ~24–36 µs a delivery costs the
+    // store; docs/benchmarks.md, 2026-12-07 evening).
+    const stmts = [
+      // FIFO heads: only FIFO webhooks' open rows are indexed. `fifo` is the webhook's mode, copied into its open
+      // deliveries when they are written and whenever the mode changes (SqlStore), in the same transaction.
+      `ALTER TABLE deliveries ADD COLUMN fifo INTEGER NOT NULL DEFAULT 0`,
+      `UPDATE deliveries SET fifo = 1 WHERE status IN ('pending', 'delivering', 'failed')
+         AND webhook_id IN (SELECT id FROM webhooks WHERE fifo = 1)`,
+      `DROP INDEX deliveries_open`,
+      `CREATE INDEX deliveries_fifo_open ON deliveries (webhook_id, id) WHERE fifo = 1 AND status IN ('pending', 'delivering', 'failed')`,
+      // Filters by status (dead letters, the queue's gauges) never ask for the delivered rows, which are nearly all
+      // of them: those leave the index instead of moving to the largest part of it.
+      `DROP INDEX deliveries_status`,
+      `CREATE INDEX deliveries_unfinished ON deliveries (status) WHERE status <> 'delivered'`,
+    ];
+    for (const s of stmts) await sql.raw(s).execute(db);
+  },
+};
