@@ -481,7 +481,7 @@ export class SqlStore extends SqlAlertingStore implements Store {
     const orphans = opts.excludeWebhooks.includes(ORPHANS) ? sql`AND d.webhook_id IS NOT NULL` : sql``;
     const n = opts.roomFor ? limit * 4 : limit;
     // Two index-ordered scans (due queued rows; expired leases) instead of one OR that sorts the whole backlog.
-    // (INDEXED BY is SQLite's; the PostgreSQL store claims with its own FOR UPDATE SKIP LOCKED query.)
+    // (INDEXED BY is SQLite's; a PostgreSQL store, when there is one, would claim with FOR UPDATE SKIP LOCKED.)
     const eligible = sql`
         AND (w.id IS NULL OR (w.paused = 0 AND w.disabled_at IS NULL))
         AND (d.webhook_id IS NULL OR d.webhook_id NOT IN (${sql.join(exclude)}))
