@@ -297,10 +297,11 @@ export class SqlStore extends SqlAlertingStore implements Store {
       const r = await self.db.updateTable('webhooks').set(set as never).where('id', '=', id).executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) return null;
       if (patch.fifo !== undefined) {
-        // The mode goes to the webhook's open deliveries too (see enqueueSql): the FIFO head is read off them.
+        // The mode goes to the webhook's open deliveries too (see enqueueSql): the FIFO head is read off them. Found
+        // among the open rows (deliveries_unfinished), not by walking the webhook's whole history.
         const fifo = patch.fifo ? 1 : 0;
-        await self.raw(`UPDATE deliveries SET fifo = ? WHERE webhook_id = ? AND fifo <> ?
-          AND status IN ('pending', 'delivering', 'failed')`, [fifo, id, fifo]);
+        await self.raw(`UPDATE deliveries INDEXED BY deliveries_unfinished SET fifo = ?
+          WHERE webhook_id = ? AND fifo <> ? AND status <> 'delivered' AND status IN ('pending', 'delivering', 'failed')`, [fifo, id, fifo]);
       }
       if (triggers) {
         await self.db.deleteFrom('webhook_triggers').where('webhook_id', '=', id).execute();
