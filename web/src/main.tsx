@@ -7,6 +7,7 @@ import { ApiError } from './api';
 import { AuthProvider } from './auth';
 import { App } from './App';
 import 'antd/dist/reset.css';
+import './app.css';
 
 const queryClient = new QueryClient({
   defaultOptions: {
