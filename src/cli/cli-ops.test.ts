@@ -136,7 +136,7 @@ test('deliveries redeliver, redeliver-dead and stats', async () => {
     assert.equal(bulk.code, 0, bulk.err);
     assert.match(bulk.out, /^redelivering 2 dead deliveries of webhook 7 since 2026-01-31T12:00:00Z until 2026-02-01T00:00:00Z as deliveries 80, 81$/m);
     const nothing = await cli(['deliveries', 'redeliver-dead', '--webhook', '8'], { env });
-    assert.equal(nothing.out, 'webhook 8 has no dead deliveries; nothing to redeliver\n');
+    assert.equal(nothing.out, 'webhook 8 has no dead deliveries to redeliver (an event delivered or queued again since is left out)\n');
     assert.deepEqual(api.requests.map((q) => `${q.method} ${q.path} ${JSON.stringify(q.body)}`), [
       'POST /api/v1/deliveries/42/redeliver undefined',
       `POST /api/v1/webhooks/7/redeliver {"since":"${T}","until":"2026-02-01T00:00:00Z"}`,

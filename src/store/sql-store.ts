@@ -676,9 +676,25 @@ export class SqlStore extends SqlAlertingStore implements Store {
   async deadDeliveryIds(webhookId: number, since: number, until: number, limit: number): Promise<number[]> {
     // One per event: a range that holds an event's dead original and its dead redelivery (same event_id) must not
     // send the event twice. The newest is kept (ids grow with creation): the one sent to the latest URL.
+    // An event is left out when any delivery of it is delivered or still open: its original, or a redelivery made
+    // since (created after the range, say, by an earlier bulk redelivery). An event's deliveries form a tree through
+    // `redelivery_of`: up from each dead row to the original by primary key, then down from every row met on the way
+    // (the original may have been swept) through deliveries_redelivery_of, which holds only redeliveries.
     const rows = await this.raw<{ id: number }>(
-      `SELECT MAX(id) AS id FROM deliveries
-       WHERE webhook_id = ? AND status = 'dead' AND created_at >= ? AND created_at < ?
+      `WITH RECURSIVE
+         dead(id, event_id, parent) AS (
+           SELECT id, event_id, redelivery_of FROM deliveries
+           WHERE webhook_id = ? AND status = 'dead' AND created_at >= ? AND created_at < ?),
+         up(event_id, id, parent) AS (
+           SELECT event_id, id, parent FROM dead
+           UNION
+           SELECT up.event_id, d.id, d.redelivery_of FROM up JOIN deliveries d ON d.id = up.parent),
+         tree(event_id, id) AS (
+           SELECT event_id, id FROM up
+           UNION
+           SELECT tree.event_id, d.id FROM tree JOIN deliveries d ON d.redelivery_of = tree.id)
+       SELECT MAX(id) AS id FROM dead
+       WHERE event_id NOT IN (SELECT tree.event_id FROM tree CROSS JOIN deliveries x ON x.id = tree.id WHERE x.status <> 'dead')
        GROUP BY event_id ORDER BY id LIMIT ?`, [webhookId, since, until, limit]);
     return rows.map((r) => r.id);
   }

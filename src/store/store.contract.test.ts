@@ -195,6 +195,40 @@ for (const impl of stores) {
     assert.deepEqual(await s.deadDeliveryIds(w.id, T0, T0 + 30, 1), [second], 'the limit counts events');
   });
 
+  it('bulk redelivery ids leave out an event that any of its deliveries delivered or still carries', async (s) => {
+    const w = await s.createWebhook({ url: 'http://a', webhookType: 'DEFAULT', workspaceId: null, name: 'b', mode: 'WORKSPACE', schemes: ['determined'], swSecret: null }, [], T0);
+    /** Ends every due delivery with this status. */
+    const finish = async (now: number, status: 'dead' | 'delivered') => {
+      const claimed = await s.claimDeliveries(now, 100, now + 1000);
+      await s.recordAttempts(claimed.map((c) => ({
+        attempt: { deliveryId: c.id, webhookId: w.id, attempt: 1, startedAt: now, durationMs: 1, statusCode: status === 'dead' ? 400 : 200, outcome: 'http' as const, error: status === 'dead' ? 'HTTP 400' : null, responseBody: null, remoteAddress: null, url: c.url, requestHeaders: {}, responseHeaders: null },
+        status, nextAttemptAt: null, webhook: status === 'dead' ? 'failing' as const : 'healthy' as const,
+      })), now);
+    };
+    const ids = await s.enqueueDeliveries([1, 2, 3, 4, 5, 6].map((i) => ({ ...delivery(i), webhookId: w.id })), T0);
+    const [d1, d2, d3, d4, d5, d6] = ids;
+    await finish(T0, 'dead');
+    // Later, outside the range [T0, T0 + 1): e-1 redelivered and delivered; e-3 redelivered twice over, the second
+    // time delivered; e-5's redelivery died; e-6 redelivered twice from the original: one died, the other delivered.
+    const [r3] = await s.redeliver([d3!], T0 + 100);
+    const [r5] = await s.redeliver([d5!], T0 + 100);
+    const [r6a] = await s.redeliver([d6!], T0 + 100);
+    await finish(T0 + 100, 'dead');
+    const [r1, r33, r6b] = await s.redeliver([d1!, r3!, d6!], T0 + 200);
+    await finish(T0 + 200, 'delivered');
+    // e-2 redelivered and not sent yet.
+    const [r2] = await s.redeliver([d2!], T0 + 300);
+    assert.equal((await s.getDelivery(r2!))!.status, 'pending');
+    assert.deepEqual(await Promise.all([r1, r33, r6b].map(async (id) => (await s.getDelivery(id!))!.status)), ['delivered', 'delivered', 'delivered']);
+    assert.equal((await s.getDelivery(r6a!))!.status, 'dead');
+
+    assert.deepEqual(await s.deadDeliveryIds(w.id, T0, T0 + 1, 10), [d4, d5],
+      'e-4 (never redelivered) and e-5 (every delivery dead) only');
+    assert.deepEqual(await s.deadDeliveryIds(w.id, T0 + 100, T0 + 101, 10), [r5],
+      'a dead redelivery whose sibling delivered (e-6) or whose own redelivery delivered (e-3) is left out too');
+    assert.deepEqual(await s.deadDeliveryIds(w.id, T0, T0 + 1000, 10), [d4, r5], 'over the whole history: each event once');
+  });
+
   it('recording attempts raises their alerts in the same transaction, with their notifications', async (s) => {
     await s.createAlertChannel({ name: 'ops', kind: 'http', config: { url: 'http://alerts', method: 'POST' }, secret: null, filter: null, enabled: true }, T0);
     const w = await s.createWebhook({ url: 'http://a', webhookType: 'DEFAULT', workspaceId: null, name: 'gone', mode: 'WORKSPACE', schemes: ['determined'], swSecret: null }, [], T0);

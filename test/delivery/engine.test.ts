@@ -245,6 +245,13 @@ test('redeliver one and bulk-redeliver dead ones in a time range; the attempt lo
     const events = sink.requests.map((r) => JSON.parse(r.text).event_id);
     assert.equal(new Set(events).size, 2, 'redeliveries carry the same event_id');
     await until(async () => (await t.deliveries('?status=delivered')).length === 2, 'both redeliveries delivered');
+    // Once more over the whole history: both events were delivered by the redeliveries (created after their dead
+    // originals), so nothing is sent again.
+    const twice = await t.s.api('POST', `/api/v1/webhooks/${id}/redeliver`, {});
+    assert.equal(twice.status, 200, twice.text);
+    assert.deepEqual([twice.body.redelivered, twice.body.deliveryIds], [0, []]);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(sink.requests.length, 5, 'no event is sent a second time');
     const attempts = (await t.s.api('GET', `/api/v1/attempts?webhookId=${id}`)).body.attempts;
     assert.equal(attempts.length, 5, JSON.stringify(attempts.map((a: any) => [a.deliveryId, a.statusCode])) + JSON.stringify(await t.deliveries()));
     const a = attempts[0];

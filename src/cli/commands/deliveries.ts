@@ -259,7 +259,9 @@ export function register(program: Command, io: Io = defaultIo()): void {
     const ids = res.deliveryIds ?? [];
     const n = res.redelivered ?? ids.length;
     const range = [o.since ? ` since ${o.since}` : '', o.until ? ` until ${o.until}` : ''].join('');
-    if (n === 0) return io.out(`webhook ${o.webhook} has no dead deliveries${range}; nothing to redeliver\n`);
+    if (n === 0) {
+      return io.out(`webhook ${o.webhook} has no dead deliveries${range} to redeliver (an event delivered or queued again since is left out)\n`);
+    }
     const shown = ids.slice(0, SHOW_IDS).join(', ') + (ids.length > SHOW_IDS ? ` … and ${ids.length - SHOW_IDS} more` : '');
     io.out(`redelivering ${n} dead deliver${n === 1 ? 'y' : 'ies'} of webhook ${o.webhook}${range}` +
       `${shown ? ` as ${n === 1 ? 'delivery' : 'deliveries'} ${shown}` : ''}\n`);

@@ -48,7 +48,7 @@ export function DeliveriesTable({ webhookId }: { webhookId: number }) {
   const redeliverDead = useMutation({
     mutationFn: () => api.redeliverDead(webhookId),
     onSuccess: (r) => {
-      void message.success(r.redelivered === 0 ? 'No dead delivery to redeliver.' : `${r.redelivered} dead ${r.redelivered === 1 ? 'delivery' : 'deliveries'} queued again.`);
+      void message.success(r.redelivered === 0 ? 'No dead delivery to redeliver (an event delivered or queued again since is left out).' : `${r.redelivered} dead ${r.redelivered === 1 ? 'delivery' : 'deliveries'} queued again.`);
       void refresh();
     },
     onError: (e) => notification.error({ message: 'Unable to redeliver dead deliveries.', description: errorText(e) }),
