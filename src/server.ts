@@ -92,7 +92,7 @@ export async function startSwitchyard(config: Config, opts: StartOptions = {}): 
     const threaded = d.thread && !opts.clock && dbPath !== ':memory:';
     const worker: DeliveryEngine = threaded
       ? new ThreadedEngine({
-        dbPath, synchronous: config.database.synchronous, signingKey, outboundAllow: config.outbound.allow, logLevel: log.level, policy: d.policy,
+        dbPath, synchronous: config.database.synchronous, cacheMb: config.database.cache_mb, signingKey, outboundAllow: config.outbound.allow, logLevel: log.level, policy: d.policy,
         batchSize: d.batch_size, concurrency: d.concurrency, perWebhookConcurrency: d.per_webhook_concurrency,
         leaseMs: d.lease_ms, timeoutMs: d.timeout_ms, disableAfterMs: d.disable_after_hours * 3600_000,
         responseBodyBytes: d.response_body_bytes,

@@ -15,6 +15,8 @@ export interface EngineThreadConfig {
   dbPath: string;
   /** database.synchronous, for this thread's own connection (the setting is per connection). */
   synchronous?: 'normal' | 'full';
+  /** database.cache_mb, for this thread's own connection (its page cache is its own). */
+  cacheMb?: number;
   signingKey: string;
   outboundAllow: string[];
   logLevel: string;
@@ -25,7 +27,9 @@ export interface EngineThreadConfig {
 
 type EventMessage = { [K in keyof EngineEventMap]: [K, EngineEventMap[K][0]] }[keyof EngineEventMap];
 type ToThread = { t: 'wake' } | { t: 'invalidate'; id?: number } | { t: 'stop'; graceMs: number };
-type FromThread = { t: 'ready' } | { t: 'events'; json: string } | { t: 'stopped' } | { t: 'failed'; error: string };
+/** The thread's SQLite connection as it was opened (PRAGMA synchronous: 1 NORMAL, 2 FULL; cache_size: negative KiB). */
+export interface EngineConnection { synchronous: number; cacheSize: number }
+type FromThread = { t: 'ready'; connection: EngineConnection } | { t: 'events'; json: string } | { t: 'stopped' } | { t: 'failed'; error: string };
 
 /** Shared words: [0] a wake is pending (set by the main thread, cleared by the engine); [1] attempts in flight. */
 const WAKE = 0;
@@ -40,6 +44,8 @@ export class ThreadedEngine implements DeliveryEngine {
   private stopping = false;
   private stopped: Promise<void> | null = null;
   private resolveStopped: (() => void) | null = null;
+  /** The thread's SQLite connection, once it is ready. */
+  connection: EngineConnection | null = null;
 
   constructor(private readonly cfg: EngineThreadConfig, private readonly events: EngineEvents, private readonly log: Logger) {}
 
@@ -55,7 +61,7 @@ export class ThreadedEngine implements DeliveryEngine {
       let ready = false;
       w.on('message', (m: FromThread) => {
         switch (m.t) {
-          case 'ready': ready = true; resolve(); break;
+          case 'ready': ready = true; this.connection = m.connection; resolve(); break;
           case 'events':
             for (const [name, e] of JSON.parse(m.json) as EventMessage[]) (this.events.emit as (n: string, e: unknown) => boolean)(name, e);
             break;
@@ -121,7 +127,7 @@ async function runThread(): Promise<void> {
   try {
     // A short synchronous wait for the write lock: the engine's transactions wait for the API's asynchronously
     // (SqlStore.transaction retries), so this thread keeps serving its sockets and timers meanwhile.
-    ({ store } = await openSqliteStore(cfg.dbPath, { busyTimeoutMs: 20, synchronous: cfg.synchronous }));
+    ({ store } = await openSqliteStore(cfg.dbPath, { busyTimeoutMs: 20, synchronous: cfg.synchronous, cacheMb: cfg.cacheMb }));
   } catch (e) {
     send({ t: 'failed', error: (e as Error).message });
     return;
@@ -179,7 +185,7 @@ async function runThread(): Promise<void> {
     }
   });
   worker.start();
-  send({ t: 'ready' });
+  send({ t: 'ready', connection: { synchronous: await store.connectionSetting('synchronous'), cacheSize: await store.connectionSetting('cache_size') } });
 }
 
 if (!isMainThread && (workerData as { cfg?: unknown } | null)?.cfg) {

@@ -164,6 +164,12 @@ export class SqlStore extends SqlAlertingStore implements Store {
     await this.db.destroy();
   }
 
+  /** A setting of this connection (`PRAGMA synchronous`, `PRAGMA cache_size`), as a number. */
+  async connectionSetting(name: 'synchronous' | 'cache_size'): Promise<number> {
+    const [row] = await this.raw<Record<string, unknown>>(`PRAGMA ${name}`, []);
+    return Number(row?.[name]);
+  }
+
   // settings
   async getSetting(key: string): Promise<string | null> {
     const r = await this.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
