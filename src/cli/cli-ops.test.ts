@@ -89,6 +89,8 @@ test('deliveries get prints the fields, the payload pretty-printed and the attem
     'GET /api/v1/deliveries/42': [200, { delivery: { ...DELIVERY, payload, contentType: 'application/json; charset=UTF-8', signed: true },
       attempts: [ATTEMPT, { ...ATTEMPT, id: 101, attempt: 2, statusCode: 503, outcome: 'http', error: 'HTTP 503', durationMs: 40 }] }],
     'GET /api/v1/deliveries/43': [200, { delivery: { ...DELIVERY, id: 43, status: 'pending', payload: 'plain text', attempts: 0 }, attempts: [] }],
+    'GET /api/v1/deliveries/44': [200, { delivery: { ...DELIVERY, id: 44, payload: '{}', redeliveries: [{ id: 50, status: 'dead' }, { id: 51, status: 'delivered' }] }, attempts: [] }],
+    'GET /api/v1/deliveries/45': [200, { delivery: { ...DELIVERY, id: 45, payload: '{}', redeliveries: [{ id: 52, status: 'failed' }] }, attempts: [] }],
   }, async (_api, env) => {
     const r = await cli(['deliveries', 'get', '42'], { env });
     assert.equal(r.code, 0, r.err);
@@ -100,8 +102,15 @@ test('deliveries get prints the fields, the payload pretty-printed and the attem
     assert.match(r.out, /^1\s+2026-01-31T12:00:01Z\s+123ms\s+timeout\s+-\s+timed out after 10000 ms\s+203\.0\.113\.5$/m);
     assert.match(r.out, /^2\s+2026-01-31T12:00:01Z\s+40ms\s+http\s+503\s+HTTP 503\s+203\.0\.113\.5$/m);
     assert.match(r.out, /send it again: switchyard deliveries redeliver 42$/m);
+    assert.match(r.out, /^redelivered as: +-$/m);
     const p = await cli(['deliveries', 'get', '43'], { env });
     assert.match(p.out, /payload:\nplain text\n\nno attempts yet\n$/);
+    // A dead delivery that was redelivered says where its event went instead of offering to send it again.
+    const done = await cli(['deliveries', 'get', '44'], { env });
+    assert.match(done.out, /^redelivered as: +50 \(dead\), 51 \(delivered\)$/m);
+    assert.match(done.out, /its event was delivered by redelivery 51: switchyard deliveries get 51\n$/);
+    const going = await cli(['deliveries', 'get', '45'], { env });
+    assert.match(going.out, /its event is on its way again as delivery 52: switchyard deliveries get 52\n$/);
   });
 });
 

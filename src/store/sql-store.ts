@@ -679,6 +679,11 @@ export class SqlStore extends SqlAlertingStore implements Store {
       return out.map((r) => r.id);
     });
   }
+  async redeliveriesOf(id: number): Promise<{ id: number; status: DeliveryStatus }[]> {
+    // Off deliveries_redelivery_of (its condition is implied by the equality).
+    const rows = await this.raw<{ id: number; status: DeliveryStatus }>('SELECT id, status FROM deliveries WHERE redelivery_of = ? ORDER BY id', [id]);
+    return rows.map((r) => ({ id: Number(r.id), status: r.status }));
+  }
   async deadDeliveryIds(webhookId: number, since: number, until: number, limit: number): Promise<number[]> {
     // One per event: a range that holds an event's dead original and its dead redelivery (same event_id) must not
     // send the event twice. The newest is kept (ids grow with creation): the one sent to the latest URL.

@@ -214,7 +214,7 @@ for (const impl of stores) {
     const [r5] = await s.redeliver([d5!], T0 + 100);
     const [r6a] = await s.redeliver([d6!], T0 + 100);
     await finish(T0 + 100, 'dead');
-    const [r1, r33, r6b] = await s.redeliver([d1!, r3!, d6!], T0 + 200);
+    const [r1, r6b, r33] = await s.redeliver([d1!, d6!, r3!], T0 + 200);
     await finish(T0 + 200, 'delivered');
     // e-2 redelivered and not sent yet.
     const [r2] = await s.redeliver([d2!], T0 + 300);
@@ -227,6 +227,9 @@ for (const impl of stores) {
     assert.deepEqual(await s.deadDeliveryIds(w.id, T0 + 100, T0 + 101, 10), [r5],
       'a dead redelivery whose sibling delivered (e-6) or whose own redelivery delivered (e-3) is left out too');
     assert.deepEqual(await s.deadDeliveryIds(w.id, T0, T0 + 1000, 10), [d4, r5], 'over the whole history: each event once');
+    assert.deepEqual(await s.redeliveriesOf(d6!), [{ id: r6a, status: 'dead' }, { id: r6b, status: 'delivered' }]);
+    assert.deepEqual(await s.redeliveriesOf(r3!), [{ id: r33, status: 'delivered' }]);
+    assert.deepEqual(await s.redeliveriesOf(d4!), []);
   });
 
   it('recording attempts raises their alerts in the same transaction, with their notifications', async (s) => {

@@ -218,11 +218,17 @@ export interface Store extends ReceiverStore, AlertingStore {
   listDeliveries(f: DeliveryFilter): Promise<DeliveryRecord[]>;
   listAttempts(deliveryId: number): Promise<AttemptRecord[]>;
   findAttempts(f: AttemptFilter): Promise<AttemptRecord[]>;
-  /** New deliveries of the same events, to each webhook's current URL (or the original URL if it is gone). */
+  /**
+   * New deliveries of the same events, to each webhook's current URL (or the original URL if it is gone). Their ids
+   * come in the order of the ids given, sorted.
+   */
   redeliver(ids: number[], now: number): Promise<number[]>;
+  /** The redeliveries made of a delivery (those whose `redeliveryOf` is it), oldest first. */
+  redeliveriesOf(id: number): Promise<{ id: number; status: DeliveryStatus }[]>;
   /**
    * Ids of the dead deliveries of a webhook created within [since, until), one per event: of an event's dead
-   * deliveries in the range (an original and its redeliveries), the newest.
+   * deliveries in the range (an original and its redeliveries), the newest. An event that any of its deliveries
+   * (in the range or not) delivered, or still carries, is left out.
    */
   deadDeliveryIds(webhookId: number, since: number, until: number, limit: number): Promise<number[]>;
   outboxStats(now: number): Promise<OutboxStats>;

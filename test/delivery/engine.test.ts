@@ -252,6 +252,13 @@ test('redeliver one and bulk-redeliver dead ones in a time range; the attempt lo
     assert.deepEqual([twice.body.redelivered, twice.body.deliveryIds], [0, []]);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(sink.requests.length, 5, 'no event is sent a second time');
+    // Each dead delivery names the redeliveries made of it, with their status.
+    const first = (await t.s.api('GET', `/api/v1/deliveries/${dead[1].id}`)).body.delivery;
+    assert.deepEqual(first.redeliveries, [{ id: one.body.delivery.id, status: 'dead' }]);
+    const again = (await t.s.api('GET', `/api/v1/deliveries/${one.body.delivery.id}`)).body.delivery;
+    assert.equal(again.redeliveries.length, 1);
+    assert.equal(again.redeliveries[0].status, 'delivered');
+    assert.ok(bulk.body.deliveryIds.includes(again.redeliveries[0].id));
     const attempts = (await t.s.api('GET', `/api/v1/attempts?webhookId=${id}`)).body.attempts;
     assert.equal(attempts.length, 5, JSON.stringify(attempts.map((a: any) => [a.deliveryId, a.statusCode])) + JSON.stringify(await t.deliveries()));
     const a = attempts[0];

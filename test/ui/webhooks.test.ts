@@ -5,7 +5,7 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSink } from '../helpers/harness.js';
+import { startSink, until } from '../helpers/harness.js';
 import { startUi, chromiumPath } from './helpers.js';
 
 
@@ -91,6 +91,10 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     await page.getByText('Webhook Request Failed', { exact: true }).waitFor();
     await page.getByText(/received error from webhook server for event .* error: 500/).waitFor();
     await ui.screenshot('webhook-test-failed');
+    // Closed, as a user would: a notification stays while the pointer is on it, and this one sits bottom right, over
+    // the rows' buttons that the test clicks later.
+    await page.locator('.ant-notification-notice').filter({ hasText: 'Webhook Request Failed' }).locator('.ant-notification-notice-close').click();
+    await page.getByText('Webhook Request Failed', { exact: true }).waitFor({ state: 'hidden' });
     sink.respond(200);
 
     // A taken name: the server's message appears, the modal stays open.
@@ -202,6 +206,24 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     await page.getByText('1 dead delivery queued again.', { exact: true }).waitFor();
     const redelivered = (await sink.waitFor(before + 1, 10_000))[before]!;
     assert.equal(JSON.parse(redelivered.text).event_data.experiment.name, 'ui-exp-2');
+    // The dead one's drawer names its redelivery and follows the link to it; redelivering all dead again sends nothing.
+    const deadId = (await server.api('GET', `/api/v1/deliveries?webhookId=${hook.id}&status=dead`)).body.deliveries[0].id as number;
+    const copy = (await server.api('GET', `/api/v1/deliveries/${deadId}`)).body.delivery.redeliveries[0];
+    await until(async () => (await server.api('GET', `/api/v1/deliveries/${copy.id}`)).body.delivery.status === 'delivered', 'the redelivery recorded');
+    await dead.getByRole('button', { name: 'Attempts' }).click();
+    await drawer.getByText(`Delivery ${deadId}`, { exact: true }).waitFor();
+    const as = drawer.locator('.ant-descriptions-item').filter({ hasText: 'Redelivered as' });
+    await as.getByText('delivered', { exact: true }).waitFor();
+    await ui.screenshot('webhook-delivery-redelivered');
+    await as.getByRole('button', { name: `delivery ${copy.id}` }).click();
+    await drawer.getByText(`Delivery ${copy.id}`, { exact: true }).waitFor();
+    await drawer.locator('.ant-descriptions-item').filter({ hasText: 'Redelivery of' }).getByRole('button', { name: `delivery ${deadId}` }).waitFor();
+    await drawer.locator('.ant-drawer-close').click();
+    await drawer.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Redeliver all dead' }).click();
+    await page.getByRole('button', { name: 'Redeliver all', exact: true }).click();
+    await page.getByText('No dead delivery to redeliver (an event delivered or queued again since is left out).', { exact: true }).waitFor();
+    assert.equal(sink.requests.length, before + 1, 'nothing sent again');
 
     // Edit Webhook: a new URL.
     await page.getByRole('button', { name: 'Actions for webhook ui-hook' }).click();

@@ -61,7 +61,11 @@ export interface Delivery {
   updatedAt: string;
 }
 
-export interface DeliveryDetail extends Delivery { payload: string; contentType: string; signed: boolean }
+export interface DeliveryDetail extends Delivery {
+  payload: string; contentType: string; signed: boolean;
+  /** The redeliveries made of this delivery, oldest first. */
+  redeliveries?: { id: number; status: DeliveryStatus }[];
+}
 
 export interface AttemptSummary {
   id: number; attempt: number; startedAt: string; durationMs: number; statusCode: number | null; outcome: string;

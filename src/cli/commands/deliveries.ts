@@ -24,6 +24,8 @@ export interface Delivery {
   eventType?: string;
   status?: string;
   redeliveryOf?: number | null;
+  /** In the detail (GET /deliveries/{id}): the redeliveries made of it. */
+  redeliveries?: { id: number; status: string }[];
   attempts?: number;
   nextAttemptAt?: string | null;
   lastStatusCode?: number | null;
@@ -173,7 +175,9 @@ export function register(program: Command, io: Io = defaultIo()): void {
       io.out(formatRecord([
         ['id', d.id], ['status', d.status], ['webhook', webhookCell(d.webhookId)], ['url', d.url], ['event type', d.eventType],
         ['event id', d.eventId], ['attempts', d.attempts], ['last status', d.lastStatusCode], ['last error', d.lastError],
-        ['next attempt', when(d.nextAttemptAt)], ['redelivery of', d.redeliveryOf], ['created', when(d.createdAt)],
+        ['next attempt', when(d.nextAttemptAt)], ['redelivery of', d.redeliveryOf],
+        ['redelivered as', d.redeliveries?.length ? d.redeliveries.map((r) => `${r.id} (${r.status})`).join(', ') : undefined],
+        ['created', when(d.createdAt)],
         ['updated', when(d.updatedAt)], ['content type', d.contentType],
         ['signed', d.signed === undefined ? undefined : d.signed ? 'yes' : 'no'],
       ]));
@@ -189,7 +193,13 @@ export function register(program: Command, io: Io = defaultIo()): void {
           { key: 'remoteAddress', header: 'REMOTE' },
         ], io.out);
       }
-      if (d.status === 'dead' || d.status === 'delivered') {
+      const delivered = d.redeliveries?.find((r) => r.status === 'delivered');
+      const open = d.redeliveries?.find((r) => r.status !== 'delivered' && r.status !== 'dead');
+      if (d.status === 'dead' && delivered) {
+        io.out(`\nits event was delivered by redelivery ${delivered.id}: switchyard deliveries get ${delivered.id}\n`);
+      } else if (d.status === 'dead' && open) {
+        io.out(`\nits event is on its way again as delivery ${open.id}: switchyard deliveries get ${open.id}\n`);
+      } else if (d.status === 'dead' || d.status === 'delivered') {
         io.out(`\nsend it again: switchyard deliveries redeliver ${d.id}\n`);
       }
     });

@@ -70,7 +70,8 @@ export function registerDeliveryRoutes(api: FastifyInstance, ctx: AppContext): v
 
   api.get<{ Params: { id: string } }>('/deliveries/:id', async (req) => {
     const d = await getDelivery(pathId(req.params.id, 'delivery'));
-    return { delivery: deliveryView(d, true), attempts: (await ctx.store.listAttempts(d.id)).map(attemptView) };
+    const redeliveries = await ctx.store.redeliveriesOf(d.id);
+    return { delivery: { ...deliveryView(d, true), redeliveries }, attempts: (await ctx.store.listAttempts(d.id)).map(attemptView) };
   });
 
   api.post<{ Params: { id: string } }>('/deliveries/:id/redeliver', async (req) => {

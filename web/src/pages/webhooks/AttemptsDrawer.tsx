@@ -1,6 +1,6 @@
 /** One delivery: its payload and every attempt (request headers, status, response body, error reason, timing). */
 import type { CSSProperties } from 'react';
-import { Descriptions, Drawer, Empty, Flex, Space, Spin, Timeline, Typography } from 'antd';
+import { Button, Descriptions, Drawer, Empty, Flex, Space, Spin, Timeline, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../../api';
 import type { Attempt } from '../../types';
@@ -50,7 +50,13 @@ function AttemptView({ a }: { a: Attempt }) {
   );
 }
 
-export function AttemptsDrawer({ deliveryId, onClose }: { deliveryId: number | null; onClose: () => void }) {
+/** A link to another delivery of the same event (a redelivery, or the delivery redelivered), opened in this drawer. */
+function DeliveryLink({ id, onOpen }: { id: number; onOpen?: (id: number) => void }) {
+  if (!onOpen) return <>delivery {id}</>;
+  return <Button type="link" size="small" style={{ padding: 0, height: 'auto' }} onClick={() => onOpen(id)}>delivery {id}</Button>;
+}
+
+export function AttemptsDrawer({ deliveryId, onClose, onOpen }: { deliveryId: number | null; onClose: () => void; onOpen?: (id: number) => void }) {
   const open = deliveryId !== null;
   const delivery = useQuery({ queryKey: ['delivery', deliveryId], queryFn: () => api.getDelivery(deliveryId!), enabled: open, ...live() });
   const attempts = useQuery({
@@ -72,7 +78,14 @@ export function AttemptsDrawer({ deliveryId, onClose }: { deliveryId: number | n
             { key: 'next', label: 'Next attempt', children: <Time value={d.nextAttemptAt} /> },
             { key: 'code', label: 'Last response', children: d.lastStatusCode ?? '—' },
             { key: 'attempts', label: 'Attempts', children: d.attempts },
-            ...(d.redeliveryOf ? [{ key: 'of', label: 'Redelivery of', children: `delivery ${d.redeliveryOf}` }] : []),
+            ...(d.redeliveryOf ? [{ key: 'of', label: 'Redelivery of', children: <DeliveryLink id={d.redeliveryOf} onOpen={onOpen} /> }] : []),
+            ...(d.redeliveries?.length ? [{
+              key: 'as', label: 'Redelivered as', span: 2, children: (
+                <Space wrap size={[12, 4]}>
+                  {d.redeliveries.map((r) => <Space key={r.id} size={4}><DeliveryLink id={r.id} onOpen={onOpen} /><StatusTag status={r.status} /></Space>)}
+                </Space>
+              ),
+            }] : []),
           ]} />
           <div>
             <Flex justify="space-between" align="center" style={{ marginBottom: 8 }}>

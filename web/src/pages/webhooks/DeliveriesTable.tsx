@@ -108,7 +108,7 @@ export function DeliveriesTable({ webhookId }: { webhookId: number }) {
         <Button disabled={cursors.length <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>Newer</Button>
         <Button disabled={!hasMore} onClick={() => setCursors((c) => [...c, rows[rows.length - 1]!.id])}>Older</Button>
       </Flex>
-      <AttemptsDrawer deliveryId={openId} onClose={() => setOpenId(null)} />
+      <AttemptsDrawer deliveryId={openId} onClose={() => setOpenId(null)} onOpen={setOpenId} />
     </div>
   );
 }
