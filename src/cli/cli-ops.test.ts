@@ -160,6 +160,12 @@ test('deliveries redeliver, redeliver-dead and stats', async () => {
     assert.match(s.out, /^in flight: +1$/m);
     assert.match(s.out, /switchyard deliveries list --status dead/);
   });
+  // Every dead one redelivered since: said so, and no advice to redeliver them.
+  await withApi({ 'GET /api/v1/outbox': [200, { pending: 0, delivering: 0, failed: 0, dead: 2, deadRedelivered: 2, oldestDueCreatedAt: null, inFlight: 0 }] }, async (_api, env) => {
+    const s = await cli(['deliveries', 'stats'], { env });
+    assert.match(s.out, /^dead: +2 \(2 of them redelivered since\)$/m);
+    assert.doesNotMatch(s.out, /redeliver-dead/);
+  });
 });
 
 test('webhooks pause, resume and enable post to their routes and say what is next', async () => {

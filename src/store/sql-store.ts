@@ -709,17 +709,25 @@ export class SqlStore extends SqlAlertingStore implements Store {
        GROUP BY event_id ORDER BY id LIMIT ?`, [webhookId, since, until, limit]);
     return rows.map((r) => r.id);
   }
-  async outboxStats(_now: number): Promise<OutboxStats> {
+  async outboxStats(_now: number, opts: { withRedelivered?: boolean } = {}): Promise<OutboxStats> {
     // Both off the partial index deliveries_unfinished (its condition written as a literal, so SQLite can use it).
     const rows = await this.raw<{ status: string; n: number }>(
       `SELECT status, COUNT(*) AS n FROM deliveries WHERE status <> 'delivered' GROUP BY status`, []);
     const n = (st: string) => Number(rows.find((r) => r.status === st)?.n ?? 0);
     const [oldest] = await this.raw<{ t: number | null }>(
       `SELECT MIN(created_at) AS t FROM deliveries WHERE status <> 'delivered' AND status IN ('pending', 'delivering', 'failed')`, []);
-    return {
+    const stats: OutboxStats = {
       pending: n('pending'), failed: n('failed'), delivering: n('delivering'), dead: n('dead'),
       oldestDueCreatedAt: oldest?.t === null || oldest?.t === undefined ? null : Number(oldest.t),
     };
+    if (opts.withRedelivered) {
+      // The dead rows off deliveries_unfinished, each looked up in deliveries_redelivery_of (redeliveries only).
+      const [r] = await this.raw<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM deliveries d WHERE d.status <> 'delivered' AND d.status = 'dead'
+           AND EXISTS (SELECT 1 FROM deliveries r WHERE r.redelivery_of = d.id)`, []);
+      stats.deadRedelivered = Number(r?.n ?? 0);
+    }
+    return stats;
   }
   async attemptIdBehind(keep: number): Promise<number | null> {
     const [r] = await this.raw<{ id: number }>('SELECT id FROM delivery_attempts ORDER BY id DESC LIMIT 1 OFFSET ?', [keep]);

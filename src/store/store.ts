@@ -148,7 +148,11 @@ export interface RecordOutcome {
 }
 /** A claim that recordAttempts makes in its own transaction, after recording (one commit per engine cycle). */
 export interface ClaimRequest { limit: number; leaseUntil: number; opts?: ClaimOptions }
-export interface OutboxStats { pending: number; failed: number; delivering: number; dead: number; oldestDueCreatedAt: number | null }
+export interface OutboxStats {
+  pending: number; failed: number; delivering: number; dead: number; oldestDueCreatedAt: number | null;
+  /** With `withRedelivered`: of the dead, those that have been redelivered since (by any redelivery, whatever its state). */
+  deadRedelivered?: number;
+}
 
 export interface Store extends ReceiverStore, AlertingStore {
   /** Runs fn in one transaction; everything fn writes commits together or not at all. */
@@ -231,7 +235,8 @@ export interface Store extends ReceiverStore, AlertingStore {
    * (in the range or not) delivered, or still carries, is left out.
    */
   deadDeliveryIds(webhookId: number, since: number, until: number, limit: number): Promise<number[]>;
-  outboxStats(now: number): Promise<OutboxStats>;
+  /** The queue's counts. `withRedelivered` also counts the dead ones redelivered since: a look-up per dead delivery. */
+  outboxStats(now: number, opts?: { withRedelivered?: boolean }): Promise<OutboxStats>;
   /**
    * Retention of the attempt log, one batch (src/delivery/sweeper.ts runs the pass, each batch in its own
    * transaction): of the attempts after `afterId`, at most `limit` looked at, in id order, those of finished

@@ -252,6 +252,8 @@ test('redeliver one and bulk-redeliver dead ones in a time range; the attempt lo
     assert.deepEqual([twice.body.redelivered, twice.body.deliveryIds], [0, []]);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(sink.requests.length, 5, 'no event is sent a second time');
+    const outbox = (await t.s.api('GET', '/api/v1/outbox')).body;
+    assert.deepEqual([outbox.dead, outbox.deadRedelivered], [3, 3], 'three dead deliveries, each redelivered since');
     // Each dead delivery names the redeliveries made of it, with their status.
     const first = (await t.s.api('GET', `/api/v1/deliveries/${dead[1].id}`)).body.delivery;
     assert.deepEqual(first.redeliveries, [{ id: one.body.delivery.id, status: 'dead' }]);

@@ -56,6 +56,7 @@ interface Outbox {
   delivering?: number;
   failed?: number;
   dead?: number;
+  deadRedelivered?: number;
   oldestDueCreatedAt?: string | null;
   inFlight?: number;
 }
@@ -286,11 +287,11 @@ export function register(program: Command, io: Io = defaultIo()): void {
       const oldest = res.oldestDueCreatedAt ? Date.parse(res.oldestDueCreatedAt) : NaN;
       io.out(formatRecord([
         ['pending', res.pending ?? 0], ['delivering', res.delivering ?? 0], ['failed (retrying)', res.failed ?? 0],
-        ['dead', res.dead ?? 0],
+        ['dead', res.deadRedelivered ? `${res.dead ?? 0} (${res.deadRedelivered} of them redelivered since)` : res.dead ?? 0],
         ['oldest open', Number.isFinite(oldest) ? `${when(res.oldestDueCreatedAt)} (${duration(Date.now() - oldest)} ago)` : 'none'],
         ['in flight', res.inFlight],
       ]));
-      if ((res.dead ?? 0) > 0) {
+      if ((res.dead ?? 0) - (res.deadRedelivered ?? 0) > 0) {
         io.out('see the dead ones: switchyard deliveries list --status dead; send them again: switchyard deliveries redeliver-dead --webhook <id>\n');
       }
     });

@@ -140,7 +140,7 @@ export function registerDeliveryRoutes(api: FastifyInstance, ctx: AppContext): v
   });
 
   api.get('/outbox', async () => {
-    const s = await ctx.store.outboxStats(ctx.clock.now());
+    const s = await ctx.store.outboxStats(ctx.clock.now(), { withRedelivered: true });
     return { ...s, oldestDueCreatedAt: s.oldestDueCreatedAt === null ? null : new Date(s.oldestDueCreatedAt).toISOString(), inFlight: ctx.worker.inFlight };
   });
 }
