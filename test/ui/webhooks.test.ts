@@ -218,7 +218,7 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     await as.getByRole('button', { name: `delivery ${copy.id}` }).click();
     await drawer.getByText(`Delivery ${copy.id}`, { exact: true }).waitFor();
     await drawer.locator('.ant-descriptions-item').filter({ hasText: 'Redelivery of' }).getByRole('button', { name: `delivery ${deadId}` }).waitFor();
-    await drawer.locator('.ant-drawer-close').click();
+    await page.keyboard.press('Escape');
     await drawer.waitFor({ state: 'hidden' });
     await page.getByRole('button', { name: 'Redeliver all dead' }).click();
     await page.getByRole('button', { name: 'Redeliver all', exact: true }).click();

@@ -1,5 +1,5 @@
 /** One delivery: its payload and every attempt (request headers, status, response body, error reason, timing). */
-import type { CSSProperties } from 'react';
+import type { CSSProperties, MouseEvent } from 'react';
 import { Button, Descriptions, Drawer, Empty, Flex, Space, Spin, Timeline, Typography } from 'antd';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../../api';
@@ -53,7 +53,12 @@ function AttemptView({ a }: { a: Attempt }) {
 /** A link to another delivery of the same event (a redelivery, or the delivery redelivered), opened in this drawer. */
 function DeliveryLink({ id, onOpen }: { id: number; onOpen?: (id: number) => void }) {
   if (!onOpen) return <>delivery {id}</>;
-  return <Button type="link" size="small" style={{ padding: 0, height: 'auto' }} onClick={() => onOpen(id)}>delivery {id}</Button>;
+  // The drawer keeps the focus (this button goes away with the delivery it belongs to), so Escape still closes it.
+  const open = (e: MouseEvent<HTMLElement>) => {
+    e.currentTarget.closest<HTMLElement>('.ant-drawer')?.focus({ preventScroll: true });
+    onOpen(id);
+  };
+  return <Button type="link" size="small" style={{ padding: 0, height: 'auto' }} onClick={open}>delivery {id}</Button>;
 }
 
 export function AttemptsDrawer({ deliveryId, onClose, onOpen }: { deliveryId: number | null; onClose: () => void; onOpen?: (id: number) => void }) {
