@@ -31,7 +31,7 @@ const WEBHOOK = {
 
 test('deliveries list sends every filter as a query parameter and prints the table', async () => {
   const path = `/api/v1/deliveries?webhookId=7&status=dead&eventType=TASK_LOG&since=${enc(T)}&until=${enc('2026-02-01T10:00:00Z')}&limit=2&beforeId=50`;
-  const rows = [DELIVERY, { ...DELIVERY, id: 41, webhookId: 0, status: 'failed', attempts: 1, lastStatusCode: null,
+  const rows = [{ ...DELIVERY, redeliveries: [{ id: 60, status: 'dead' }, { id: 61, status: 'delivered' }] }, { ...DELIVERY, id: 41, webhookId: 0, status: 'failed', attempts: 1, lastStatusCode: null,
     lastError: `connect ECONNREFUSED 10.0.0.1:443 ${'x'.repeat(80)}`, nextAttemptAt: '2026-01-31T12:10:00.000Z' }];
   await withApi({ [`GET ${path}`]: [200, { deliveries: rows }], 'GET /api/v1/deliveries': [200, { deliveries: [] }] }, async (api, env) => {
     const r = await cli(['deliveries', 'list', '--webhook', '7', '--status', 'dead', '--event-type', 'trigger_type_task_log',
@@ -40,7 +40,7 @@ test('deliveries list sends every filter as a query parameter and prints the tab
     assert.equal(api.requests[0]?.path, path);
     const lines = r.out.trimEnd().split('\n');
     assert.match(lines[0] ?? '', /^ID\s+WEBHOOK\s+EVENT TYPE\s+STATUS\s+ATTEMPTS\s+LAST\s+CREATED\s+NEXT$/);
-    assert.match(lines[1] ?? '', /^42\s+7\s+EXPERIMENT_STATE_CHANGE\s+dead\s+3\s+503\s+2026-01-31T12:00:00Z\s+-$/);
+    assert.match(lines[1] ?? '', /^42\s+7\s+EXPERIMENT_STATE_CHANGE\s+dead → 61 delivered\s+3\s+503\s+2026-01-31T12:00:00Z\s+-$/);
     assert.match(lines[2] ?? '', /^41\s+-\s+EXPERIMENT_STATE_CHANGE\s+failed\s+1\s+connect ECONNREFUSED 10\.0\.0\.1:443 x+…\s+2026-01-31T12:00:00Z\s+2026-01-31T12:10:00Z$/);
     assert.match(lines[3] ?? '', /older ones: switchyard deliveries list --webhook 7 .* --before-id 41\)$/);
     const none = await cli(['deliveries', 'list'], { env });

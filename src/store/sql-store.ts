@@ -679,10 +679,19 @@ export class SqlStore extends SqlAlertingStore implements Store {
       return out.map((r) => r.id);
     });
   }
-  async redeliveriesOf(id: number): Promise<{ id: number; status: DeliveryStatus }[]> {
-    // Off deliveries_redelivery_of (its condition is implied by the equality).
-    const rows = await this.raw<{ id: number; status: DeliveryStatus }>('SELECT id, status FROM deliveries WHERE redelivery_of = ? ORDER BY id', [id]);
-    return rows.map((r) => ({ id: Number(r.id), status: r.status }));
+  async redeliveriesOf(ids: number[]): Promise<Map<number, { id: number; status: DeliveryStatus }[]>> {
+    const out = new Map<number, { id: number; status: DeliveryStatus }[]>();
+    if (ids.length === 0) return out;
+    // Off deliveries_redelivery_of (its condition is implied by the equality), one look-up per id.
+    const rows = await this.raw<{ of: number; id: number; status: DeliveryStatus }>(
+      `SELECT d.redelivery_of AS "of", d.id, d.status FROM json_each(?) j CROSS JOIN deliveries d ON d.redelivery_of = j.value
+       ORDER BY d.id`, [JSON.stringify(ids)]);
+    for (const r of rows) {
+      const list = out.get(Number(r.of)) ?? [];
+      list.push({ id: Number(r.id), status: r.status });
+      out.set(Number(r.of), list);
+    }
+    return out;
   }
   async deadDeliveryIds(webhookId: number, since: number, until: number, limit: number): Promise<number[]> {
     // One per event: a range that holds an event's dead original and its dead redelivery (same event_id) must not

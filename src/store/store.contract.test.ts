@@ -227,9 +227,11 @@ for (const impl of stores) {
     assert.deepEqual(await s.deadDeliveryIds(w.id, T0 + 100, T0 + 101, 10), [r5],
       'a dead redelivery whose sibling delivered (e-6) or whose own redelivery delivered (e-3) is left out too');
     assert.deepEqual(await s.deadDeliveryIds(w.id, T0, T0 + 1000, 10), [d4, r5], 'over the whole history: each event once');
-    assert.deepEqual(await s.redeliveriesOf(d6!), [{ id: r6a, status: 'dead' }, { id: r6b, status: 'delivered' }]);
-    assert.deepEqual(await s.redeliveriesOf(r3!), [{ id: r33, status: 'delivered' }]);
-    assert.deepEqual(await s.redeliveriesOf(d4!), []);
+    assert.deepEqual(await s.redeliveriesOf([d6!, r3!, d4!]), new Map([
+      [d6!, [{ id: r6a, status: 'dead' }, { id: r6b, status: 'delivered' }]],
+      [r3!, [{ id: r33, status: 'delivered' }]],
+    ]));
+    assert.deepEqual(await s.redeliveriesOf([]), new Map());
   });
 
   it('recording attempts raises their alerts in the same transaction, with their notifications', async (s) => {

@@ -227,8 +227,8 @@ export interface Store extends ReceiverStore, AlertingStore {
    * come in the order of the ids given, sorted.
    */
   redeliver(ids: number[], now: number): Promise<number[]>;
-  /** The redeliveries made of a delivery (those whose `redeliveryOf` is it), oldest first. */
-  redeliveriesOf(id: number): Promise<{ id: number; status: DeliveryStatus }[]>;
+  /** The redeliveries made of each of these deliveries (those whose `redeliveryOf` is it), oldest first; none: absent. */
+  redeliveriesOf(ids: number[]): Promise<Map<number, { id: number; status: DeliveryStatus }[]>>;
   /**
    * Ids of the dead deliveries of a webhook created within [since, until), one per event: of an event's dead
    * deliveries in the range (an original and its redeliveries), the newest. An event that any of its deliveries

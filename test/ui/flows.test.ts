@@ -8,7 +8,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startUi, chromiumPath } from './helpers.js';
+import { startUi, chromiumPath, tap } from './helpers.js';
 import { startSmtpSink } from '../helpers/smtp.js';
 import { repoRoot } from '../helpers/vectors.js';
 import { signDetermined } from '../../src/core/signing/determined.js';
@@ -91,7 +91,7 @@ test('UI: create a flow, catch a signed request, build verify + email steps, run
     // Steps: verify_signature (Determined preset) and send_email.
     await page.getByRole('tab', { name: 'Steps' }).click();
     await page.getByRole('button', { name: 'Add step' }).click();
-    await page.getByRole('menuitem', { name: 'Verify signature' }).click();
+    await tap(page.getByRole('menuitem', { name: 'Verify signature' }));
     const verify = page.locator('.sy-step[data-step-id="verify"]');
     await verify.waitFor();
 
@@ -104,7 +104,7 @@ test('UI: create a flow, catch a signed request, build verify + email steps, run
     await ui.screenshot('flow-steps-invalid');
 
     await verify.getByRole('combobox', { name: 'Signing key secrets' }).click();
-    await page.locator('.ant-select-item-option', { hasText: 'DET_KEY' }).click();
+    await tap(page.locator('.ant-select-item-option', { hasText: 'DET_KEY' }));
     await page.keyboard.press('Escape');
 
     // Test step: the server's test-step API when it has one; otherwise the page says it has none (calmly).
@@ -115,7 +115,7 @@ test('UI: create a flow, catch a signed request, build verify + email steps, run
     if (await tested.isVisible()) assert.match(await tested.innerText(), /"result": "PASS"/);
 
     await page.getByRole('button', { name: 'Add step' }).last().click();
-    await page.getByRole('menuitem', { name: 'Send email' }).click();
+    await tap(page.getByRole('menuitem', { name: 'Send email' }));
     const email = page.locator('.sy-step[data-step-id="email"]');
     await email.waitFor();
     await email.getByLabel('To', { exact: true }).fill('ml-team@example.com');
@@ -125,7 +125,7 @@ test('UI: create a flow, catch a signed request, build verify + email steps, run
     // The field picker inserts a template from the sample's JSON at the cursor.
     await email.locator('div:has(> textarea[aria-label="Text"])').getByRole('button', { name: 'Insert field' }).click();
     await page.getByRole('combobox', { name: 'Field' }).fill('event_data.experiment.id');
-    await page.locator('.ant-select-item-option', { hasText: 'capture.json.event_data.experiment.id' }).first().click();
+    await tap(page.locator('.ant-select-item-option', { hasText: 'capture.json.event_data.experiment.id' }).first());
     assert.equal(await text.inputValue(), 'Experiment #{{capture.json.event_data.experiment.id}}');
     await text.press('End');
     await text.pressSequentially(' finished.');
@@ -168,7 +168,7 @@ test('UI: create a flow, catch a signed request, build verify + email steps, run
     await page.getByRole('row', { name: new RegExp(`of #${runId}`) }).waitFor();
     assert.equal(await page.locator('.ant-table-tbody tr.ant-table-row').count(), 3);
     await page.getByRole('combobox', { name: 'Run status filter' }).click();
-    await page.locator('.ant-select-item-option', { hasText: 'failed' }).click();
+    await tap(page.locator('.ant-select-item-option', { hasText: 'failed' }));
     await page.getByText('No failed runs.').waitFor();
     await page.keyboard.press('Escape');
     await ui.screenshot('flow-runs');
@@ -239,9 +239,9 @@ test('UI: the editor shows every step type of a flow, saves an edit without chan
     assert.equal(await shown('Secret for key'), 'DET_KEY');
     assert.equal(await shown('Source of n'), 'Template');
     await select('Source of n').click();
-    await page.locator('.ant-select-dropdown:visible .ant-select-item-option[title="Secret"]').click();
+    await tap(page.locator('.ant-select-dropdown:visible .ant-select-item-option[title="Secret"]'));
     await select('Secret for n').click();
-    await page.locator('.ant-select-dropdown:visible .ant-select-item-option[title="COUNT_SECRET"]').click();
+    await tap(page.locator('.ant-select-dropdown:visible .ant-select-item-option[title="COUNT_SECRET"]'));
     await saveSteps(page);
     expected.steps[2].config.inputData = { n: { secret: 'COUNT_SECRET' }, key: { secret: 'DET_KEY' } };
     assert.deepEqual((await ui.server.api('GET', `/api/v1/flows/${id}`)).body.flow.definition, expected);

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { startTestServer, ADMIN_TOKEN, type TestServer, type TestServerOptions } from '../helpers/harness.js';
 import { repoRoot } from '../helpers/vectors.js';
 
@@ -96,4 +96,36 @@ export async function login(s: UiSession, token = ADMIN_TOKEN): Promise<void> {
   await s.page.getByLabel('API token').fill(token);
   await s.page.getByRole('button', { name: 'Log in' }).click();
   await s.page.waitForURL((u) => !u.pathname.endsWith('/login'));
+}
+
+/**
+ * Waits until the element and every element around it have finished their opening animation: antd (rc-motion) marks
+ * them with `…-appear…` or `…-enter…` classes meanwhile. A popup (modal, menu, popconfirm, select list) holds still
+ * for a frame or two before its animation starts, which passes Playwright's own check (the same box in two frames);
+ * a press there can then be released on another element once the popup grows, and no click happens at all.
+ */
+export async function settled(l: Locator): Promise<Locator> {
+  await l.waitFor();
+  await l.evaluate((el: unknown) => new Promise<void>((resolve, reject) => {
+    const g = globalThis as unknown as { requestAnimationFrame(f: () => void): void };
+    const end = Date.now() + 5000;
+    const moving = () => {
+      for (let e = el as { className?: unknown; parentElement: unknown } | null; e; e = e.parentElement as typeof e) {
+        if (/-(appear|enter|leave)(-|\s|$)/.test(String(e.className ?? ''))) return true;
+      }
+      return false;
+    };
+    const tick = () => {
+      if (!moving()) resolve();
+      else if (Date.now() > end) reject(new Error('still animating after 5 s'));
+      else g.requestAnimationFrame(tick);
+    };
+    tick();
+  }));
+  return l;
+}
+
+/** Clicks an element of a popup once the popup has finished opening (see settled). */
+export async function tap(l: Locator): Promise<void> {
+  await (await settled(l)).click();
 }

@@ -1,7 +1,7 @@
 /** Settings (secrets are write-only, tokens shown once) and the Alerts page (an alert raised by a flow, resolved). */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startUi, chromiumPath } from './helpers.js';
+import { startUi, chromiumPath, settled, tap } from './helpers.js';
 import { startSmtpSink } from '../helpers/smtp.js';
 
 
@@ -26,7 +26,7 @@ test('UI: Settings secrets tab sets, lists (never shows) and deletes a secret; a
     await ui.screenshot('settings-secrets');
 
     await page.getByRole('button', { name: 'Delete secret DET_KEY' }).click();
-    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await tap(page.getByRole('button', { name: 'Delete', exact: true }));
     await page.getByText('Secret DET_KEY deleted.').waitFor();
     await page.getByText('No secrets yet.').waitFor();
     assert.deepEqual((await ui.server.api('GET', '/api/v1/secrets')).body.secrets, []);
@@ -47,7 +47,7 @@ test('UI: Settings secrets tab sets, lists (never shows) and deletes a secret; a
     await ui.screenshot('settings-token-created');
     await page.getByRole('button', { name: 'I have copied it' }).click();
     await page.getByRole('row', { name: /ci/ }).getByRole('button', { name: 'Revoke' }).click();
-    await page.getByRole('button', { name: 'Revoke', exact: true }).last().click();
+    await tap(page.getByRole('button', { name: 'Revoke', exact: true }).last());
     await page.getByText('Token "ci" revoked.').waitFor();
     assert.equal((await ui.server.api('GET', '/api/v1/flows', undefined, { token: secret })).status, 401);
 
@@ -81,7 +81,7 @@ test('UI: Settings secrets tab sets, lists (never shows) and deletes a secret; a
       await newChannel.click();
       // Everything inside the modal, and the save waited for by its own answer (a failure shows its status and body).
       const dialog = page.getByRole('dialog', { name: 'New alert channel' });
-      await dialog.waitFor();
+      await settled(dialog);
       await dialog.getByLabel('Channel name').fill('ops mail');
       await dialog.getByLabel('Channel recipients').fill('oncall@example.com');
       const created = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/alert-channels');

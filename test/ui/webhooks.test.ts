@@ -6,7 +6,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSink, until } from '../helpers/harness.js';
-import { startUi, chromiumPath } from './helpers.js';
+import { startUi, chromiumPath, settled, tap } from './helpers.js';
 
 
 // Without Chromium, fail at once, before any sink or server is started.
@@ -26,7 +26,7 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     // The modal refuses an empty form with Determined's messages and disables its submit button.
     await page.getByRole('button', { name: 'New Webhook' }).click();
     const modal = page.getByRole('dialog', { name: 'New Webhook' });
-    await modal.waitFor();
+    await settled(modal);
     const submit = modal.getByRole('button', { name: 'Create Webhook' });
     await submit.click();
     await modal.getByText('Name is required.', { exact: true }).waitFor();
@@ -41,10 +41,10 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     await modal.getByLabel('Name').fill('ui-hook');
     await modal.getByLabel('URL').fill(`${sink.url}/hook`);
     await modal.getByLabel('Trigger', { exact: true }).click();
-    await page.locator('.ant-select-item-option[title="COMPLETED"]').click();
-    await page.locator('.ant-select-item-option[title="TASKLOG"]').click();
+    await tap(page.locator('.ant-select-item-option[title="COMPLETED"]'));
+    await tap(page.locator('.ant-select-item-option[title="TASKLOG"]'));
     await modal.getByText('Regex', { exact: true }).waitFor();
-    await page.locator('.ant-select-item-option[title="TASKLOG"]').click(); // deselect again
+    await tap(page.locator('.ant-select-item-option[title="TASKLOG"]')); // deselect again
     await modal.locator('.ant-modal-title').click(); // closes the dropdown
     assert.equal(await modal.getByText('Regex', { exact: true }).count(), 0);
     assert.equal(await submit.isDisabled(), false);
@@ -70,7 +70,7 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     // Row menu: Copy Webhook Name.
     const menu = page.getByRole('button', { name: 'Actions for webhook ui-hook' });
     await menu.click();
-    await page.getByRole('menuitem', { name: 'Copy Webhook Name' }).click();
+    await tap(page.getByRole('menuitem', { name: 'Copy Webhook Name' }));
     await page.getByText('Webhook Name Copied', { exact: true }).waitFor();
     assert.equal(await page.evaluate('navigator.clipboard.readText()'), 'ui-hook');
 
@@ -78,7 +78,7 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     await menu.click();
     await page.getByRole('menuitem', { name: 'Delete Webhook' }).waitFor();
     await ui.screenshot('webhook-row-menu');
-    await page.getByRole('menuitem', { name: 'Test Webhook' }).click();
+    await tap(page.getByRole('menuitem', { name: 'Test Webhook' }));
     const [tested] = await sink.waitFor(1, 10_000);
     assert.equal(tested!.path, '/hook');
     assert.equal(JSON.parse(tested!.text).event_type, 'EXPERIMENT_STATE_CHANGE');
@@ -87,7 +87,7 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     // A failing test is shown in words.
     sink.respond(500);
     await menu.click();
-    await page.getByRole('menuitem', { name: 'Test Webhook' }).click();
+    await tap(page.getByRole('menuitem', { name: 'Test Webhook' }));
     await page.getByText('Webhook Request Failed', { exact: true }).waitFor();
     await page.getByText(/received error from webhook server for event .* error: 500/).waitFor();
     await ui.screenshot('webhook-test-failed');
@@ -102,7 +102,7 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     await modal.getByLabel('Name').fill('ui-hook');
     await modal.getByLabel('URL').fill(`${sink.url}/other`);
     await modal.getByLabel('Trigger', { exact: true }).click();
-    await page.locator('.ant-select-item-option[title="ERROR"]').click();
+    await tap(page.locator('.ant-select-item-option[title="ERROR"]'));
     await modal.locator('.ant-modal-title').click();
     await submit.click();
     await modal.getByRole('alert').filter({ hasText: 'Unable to create webhook.' }).filter({ hasText: 'webhook_name_taken' }).waitFor();
@@ -119,7 +119,7 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     const expRow = page.getByRole('row').filter({ hasText: 'ui-exp' });
     await expRow.getByText('ACTIVE', { exact: true }).waitFor();
     await expRow.getByRole('button', { name: 'Move experiment ui-exp to another state' }).click();
-    await page.getByRole('menuitem', { name: 'COMPLETED', exact: true }).click();
+    await tap(page.getByRole('menuitem', { name: 'COMPLETED', exact: true }));
     await page.getByText('ui-exp is now COMPLETED: 1 event fired.', { exact: true }).waitFor();
     await expRow.getByText('COMPLETED', { exact: true }).waitFor();
     await expRow.getByRole('cell').nth(5).filter({ hasText: /^1$/ }).waitFor(); // Events fired
@@ -179,7 +179,7 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     const secret = (await server.api('GET', `/api/v1/webhooks/${hook.id}/secret`)).body.secret as string;
     await page.getByText(secret, { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Rotate secret' }).click();
-    await page.getByRole('button', { name: 'Rotate', exact: true }).click();
+    await tap(page.getByRole('button', { name: 'Rotate', exact: true }));
     await page.getByText('Secret rotated.', { exact: true }).waitFor();
     const rotated = (await server.api('GET', `/api/v1/webhooks/${hook.id}/secret`)).body;
     assert.notEqual(rotated.secret, secret);
@@ -202,7 +202,7 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     assert.equal((await server.api('GET', `/api/v1/webhooks/${hook.id}`)).body.webhook.disabledAt, null);
     const before = sink.requests.length;
     await page.getByRole('button', { name: 'Redeliver all dead' }).click();
-    await page.getByRole('button', { name: 'Redeliver all', exact: true }).click();
+    await tap(page.getByRole('button', { name: 'Redeliver all', exact: true }));
     await page.getByText('1 dead delivery queued again.', { exact: true }).waitFor();
     const redelivered = (await sink.waitFor(before + 1, 10_000))[before]!;
     assert.equal(JSON.parse(redelivered.text).event_data.experiment.name, 'ui-exp-2');
@@ -210,6 +210,8 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     const deadId = (await server.api('GET', `/api/v1/deliveries?webhookId=${hook.id}&status=dead`)).body.deliveries[0].id as number;
     const copy = (await server.api('GET', `/api/v1/deliveries/${deadId}`)).body.delivery.redeliveries[0];
     await until(async () => (await server.api('GET', `/api/v1/deliveries/${copy.id}`)).body.delivery.status === 'delivered', 'the redelivery recorded');
+    // The table points from the dead row to its redelivery (live), and the drawer says more.
+    await dead.getByRole('button', { name: `Redelivered as delivery ${copy.id}, delivered` }).waitFor();
     await dead.getByRole('button', { name: 'Attempts' }).click();
     await drawer.getByText(`Delivery ${deadId}`, { exact: true }).waitFor();
     const as = drawer.locator('.ant-descriptions-item').filter({ hasText: 'Redelivered as' });
@@ -221,14 +223,15 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     await page.keyboard.press('Escape');
     await drawer.waitFor({ state: 'hidden' });
     await page.getByRole('button', { name: 'Redeliver all dead' }).click();
-    await page.getByRole('button', { name: 'Redeliver all', exact: true }).click();
+    await tap(page.getByRole('button', { name: 'Redeliver all', exact: true }));
     await page.getByText('No dead delivery to redeliver (an event delivered or queued again since is left out).', { exact: true }).waitFor();
     assert.equal(sink.requests.length, before + 1, 'nothing sent again');
 
     // Edit Webhook: a new URL.
     await page.getByRole('button', { name: 'Actions for webhook ui-hook' }).click();
-    await page.getByRole('menuitem', { name: 'Edit Webhook' }).click();
+    await tap(page.getByRole('menuitem', { name: 'Edit Webhook' }));
     const edit = page.getByRole('dialog', { name: 'Edit Webhook' });
+    await settled(edit);
     assert.equal(await edit.getByLabel('Name').isDisabled(), true);
     await edit.getByLabel('URL').fill(`${sink.url}/moved`);
     await edit.getByRole('button', { name: 'Save Changes' }).click();
@@ -237,8 +240,9 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
 
     // Delete Webhook, confirmed: back to the list, empty again.
     await page.getByRole('button', { name: 'Actions for webhook ui-hook' }).click();
-    await page.getByRole('menuitem', { name: 'Delete Webhook' }).click();
+    await tap(page.getByRole('menuitem', { name: 'Delete Webhook' }));
     const confirm = page.getByRole('dialog', { name: 'Confirm Delete' });
+    await settled(confirm);
     await confirm.getByText('Are you sure you want to delete this webhook?', { exact: true }).waitFor();
     await ui.screenshot('webhook-delete-confirm');
     await confirm.getByRole('button', { name: 'Delete Webhook' }).click();

@@ -57,15 +57,13 @@ export interface Delivery {
   lastStatusCode: number | null;
   lastError: string | null;
   redeliveryOf?: number | null;
+  /** The redeliveries made of this delivery, oldest first. */
+  redeliveries?: { id: number; status: DeliveryStatus }[];
   createdAt: string;
   updatedAt: string;
 }
 
-export interface DeliveryDetail extends Delivery {
-  payload: string; contentType: string; signed: boolean;
-  /** The redeliveries made of this delivery, oldest first. */
-  redeliveries?: { id: number; status: DeliveryStatus }[];
-}
+export interface DeliveryDetail extends Delivery { payload: string; contentType: string; signed: boolean }
 
 export interface AttemptSummary {
   id: number; attempt: number; startedAt: string; durationMs: number; statusCode: number | null; outcome: string;

@@ -147,6 +147,8 @@ export function register(program: Command, io: Io = defaultIo()): void {
     printTable(rows.map((d) => ({
       ...d,
       webhookId: webhookCell(d.webhookId),
+      // A delivery redelivered since points at its newest redelivery: `dead → 12 delivered`.
+      status: d.redeliveries?.length ? `${d.status} → ${d.redeliveries.at(-1)!.id} ${d.redeliveries.at(-1)!.status}` : d.status,
       last: lastResult(d),
       createdAt: when(d.createdAt),
       nextAttemptAt: when(d.nextAttemptAt),

@@ -59,7 +59,9 @@ export function registerDeliveryRoutes(api: FastifyInstance, ctx: AppContext): v
       webhookId: num(q, 'webhookId'), status: oneOf(q, 'status', STATUSES), eventType: eventTypeOf(q),
       since: time(q.since, 'since'), until: time(q.until, 'until'), limit: limitOf(q), beforeId: num(q, 'beforeId'),
     });
-    return { deliveries: rows.map((d) => deliveryView(d)) };
+    // Each with the redeliveries made of it: a dead delivery whose event went out since shows where it went.
+    const redeliveries = await ctx.store.redeliveriesOf(rows.map((d) => d.id));
+    return { deliveries: rows.map((d) => ({ ...deliveryView(d), redeliveries: redeliveries.get(d.id) ?? [] })) };
   });
 
   const getDelivery = async (id: number) => {
@@ -70,7 +72,7 @@ export function registerDeliveryRoutes(api: FastifyInstance, ctx: AppContext): v
 
   api.get<{ Params: { id: string } }>('/deliveries/:id', async (req) => {
     const d = await getDelivery(pathId(req.params.id, 'delivery'));
-    const redeliveries = await ctx.store.redeliveriesOf(d.id);
+    const redeliveries = (await ctx.store.redeliveriesOf([d.id])).get(d.id) ?? [];
     return { delivery: { ...deliveryView(d, true), redeliveries }, attempts: (await ctx.store.listAttempts(d.id)).map(attemptView) };
   });
 

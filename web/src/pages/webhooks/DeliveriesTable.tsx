@@ -57,7 +57,23 @@ export function DeliveriesTable({ webhookId }: { webhookId: number }) {
   const columns: TableColumnsType<Delivery> = [
     { title: 'ID', dataIndex: 'id', width: 64, render: (id: number) => <Button type="link" size="small" style={{ padding: 0 }} onClick={() => setOpenId(id)}>{id}</Button> },
     { title: 'Event', dataIndex: 'eventType', width: 230 },
-    { title: 'Status', dataIndex: 'status', width: 100, render: (s: string) => <StatusTag status={s} /> },
+    {
+      title: 'Status', dataIndex: 'status', width: 150, render: (s: string, d) => {
+        // A dead delivery redelivered since points at its newest redelivery (and that one's state).
+        const last = d.redeliveries?.at(-1);
+        return (
+          <Space size={4}>
+            <StatusTag status={s} />
+            {last && (
+              <Tooltip title={`Redelivered as delivery ${last.id}: ${last.status}`}>
+                <Button type="link" size="small" style={{ padding: 0 }} onClick={() => setOpenId(last.id)}
+                  aria-label={`Redelivered as delivery ${last.id}, ${last.status}`}>→ {last.id}</Button>
+              </Tooltip>
+            )}
+          </Space>
+        );
+      },
+    },
     { title: 'Response', dataIndex: 'lastStatusCode', width: 90, render: (c: number | null) => c ?? '—' },
     { title: 'Attempts', dataIndex: 'attempts', width: 80 },
     {
