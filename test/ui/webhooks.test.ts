@@ -154,6 +154,7 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     await drawer.getByText('Attempt 1', { exact: true }).waitFor();
     await drawer.getByText('HTTP 200', { exact: true }).waitFor();
     await drawer.locator('pre').filter({ hasText: '"name": "ui-exp"' }).waitFor(); // the payload
+    await settled(drawer);
     await ui.screenshot('webhook-delivery-attempts');
     await page.keyboard.press('Escape');
     await drawer.waitFor({ state: 'hidden' });
@@ -216,6 +217,7 @@ test('UI: webhooks page, New Webhook modal, row menu, experiment → delivery in
     await drawer.getByText(`Delivery ${deadId}`, { exact: true }).waitFor();
     const as = drawer.locator('.ant-descriptions-item').filter({ hasText: 'Redelivered as' });
     await as.getByText('delivered', { exact: true }).waitFor();
+    await settled(drawer);
     await ui.screenshot('webhook-delivery-redelivered');
     await as.getByRole('button', { name: `delivery ${copy.id}` }).click();
     await drawer.getByText(`Delivery ${copy.id}`, { exact: true }).waitFor();

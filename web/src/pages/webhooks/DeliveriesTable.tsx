@@ -58,7 +58,7 @@ export function DeliveriesTable({ webhookId }: { webhookId: number }) {
     { title: 'ID', dataIndex: 'id', width: 64, render: (id: number) => <Button type="link" size="small" style={{ padding: 0 }} onClick={() => setOpenId(id)}>{id}</Button> },
     { title: 'Event', dataIndex: 'eventType', width: 230 },
     {
-      title: 'Status', dataIndex: 'status', width: 150, render: (s: string, d) => {
+      title: 'Status', dataIndex: 'status', width: 130, render: (s: string, d) => {
         // A dead delivery redelivered since points at its newest redelivery (and that one's state).
         const last = d.redeliveries?.at(-1);
         return (
