@@ -59,7 +59,7 @@ export function DeliveriesTable({ webhookId }: { webhookId: number }) {
     { title: 'Event', dataIndex: 'eventType', width: 230 },
     {
       title: 'Status', dataIndex: 'status', width: 130, render: (s: string, d) => {
-        // A dead delivery redelivered since points at its newest redelivery (and that one's state).
+        // A delivery redelivered since points at its newest redelivery (and that one's state).
         const last = d.redeliveries?.at(-1);
         return (
           <Space size={4}>
