@@ -102,7 +102,8 @@ export function DeliveriesTable({ webhookId }: { webhookId: number }) {
           <Button onClick={() => redeliver.mutate(selected)} disabled={selected.length === 0} loading={redeliver.isPending}>
             Redeliver selected{selected.length ? ` (${selected.length})` : ''}
           </Button>
-          <Popconfirm title="Redeliver every dead delivery of this webhook?" okText="Redeliver all" onConfirm={() => redeliverDead.mutate()}>
+          <Popconfirm title="Redeliver every dead delivery of this webhook?" description="Each event once; events delivered or queued again since are left out."
+            okText="Redeliver all" onConfirm={() => redeliverDead.mutate()}>
             <Button loading={redeliverDead.isPending}>Redeliver all dead</Button>
           </Popconfirm>
           <Tooltip title="Refresh"><Button icon={<ReloadOutlined />} onClick={() => void refresh()} aria-label="Refresh deliveries" /></Tooltip>
